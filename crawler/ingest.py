@@ -1,0 +1,68 @@
+"""Storing an extracted document: the single write path shared by the crawl pipeline and the tests.
+
+One transaction per document: the row, its duplicate link and any alert it causes commit together, so a
+crash leaves either all of them or none (the transactional outbox the alerts rely on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from crawler.urls import canonicalize
+from storage import now_iso, transaction
+
+RECORD_FIELDS = ("title", "text", "published_at", "source", "author", "region", "adcode", "report_year", "doc_type")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    document_id: int
+    created: bool  # a URL never stored before
+    changed: bool  # an already stored URL whose body or title changed
+    duplicate_of: int | None
+    new_report: bool  # a canonical annual report for a (region, year) not seen before
+
+
+def body_hash(text: str | None) -> str:
+    """Hash of the body with all whitespace removed: the same text re-wrapped or re-indented is the same."""
+    return hashlib.sha1(_SPACE.sub("", text or "").encode("utf-8")).hexdigest()
+
+
+def store_document(db: sqlite_utils.Database, doc: dict, *, run_id: int | None = None) -> StoreResult:
+    """Insert or update one document (a dict with the Record fields plus `url`, `portal_id` and optionally
+    `site_name`, `attachments`, `text_sources`, `fetched_at`). Idempotent for unchanged content."""
+    url = canonicalize(doc["url"])
+    now = now_iso()
+    content_hash = body_hash(doc.get("text"))
+    row = {field: doc.get(field) for field in RECORD_FIELDS}
+    row.update(
+        url=url,
+        portal_id=doc.get("portal_id"),
+        site_name=doc.get("site_name"),
+        attachments=json.dumps(doc.get("attachments") or [], ensure_ascii=False),
+        text_sources=json.dumps(doc.get("text_sources") or [], ensure_ascii=False),
+        content_hash=content_hash,
+        fetched_at=doc.get("fetched_at") or now,
+        crawl_run_id=run_id,
+        updated_at=now,
+    )
+    with transaction(db):
+        existing = next(db.query("SELECT id, content_hash, title, duplicate_of FROM documents WHERE url = ?",
+                                 [url]), None)
+        if existing and existing["content_hash"] == content_hash and existing["title"] == row["title"]:
+            db.execute("UPDATE documents SET fetched_at = ?, crawl_run_id = ? WHERE id = ?",
+                       [row["fetched_at"], run_id, existing["id"]])
+            return StoreResult(existing["id"], False, False, existing["duplicate_of"], False)
+        if existing:
+            db["documents"].update(existing["id"], row)
+            document_id = existing["id"]
+        else:
+            row["first_seen_at"] = now
+            document_id = db["documents"].insert(row).last_pk
+        return StoreResult(document_id, existing is None, existing is not None, None, False)

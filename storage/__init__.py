@@ -1,0 +1,6 @@
+"""govwatch storage: one SQLite file (sqlite-utils), schema in storage.schema."""
+
+from storage.db import DEFAULT_DB, DatabaseError, connect, now_iso, transaction
+from storage.schema import migrate
+
+__all__ = ["DEFAULT_DB", "DatabaseError", "connect", "migrate", "now_iso", "transaction"]

@@ -1,0 +1,70 @@
+"""Opening the govwatch database: one SQLite file, WAL mode, schema migrated on open."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from storage.schema import migrate
+from storage.segment import segment
+
+DEFAULT_DB = "govwatch.db"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or written (bad path, read-only file, corrupt file)."""
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601 to the second (the format of every *_at column)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def connect(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at `path`, in WAL mode with the schema up to date.
+
+    Registers `govwatch_segment` (used by the full-text index triggers) on the connection.
+    Raises DatabaseError with the path in the message when the file cannot be opened or written.
+    """
+    path = Path(path)
+    try:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        conn.create_function("govwatch_segment", 1, segment, deterministic=True)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA busy_timeout = 30000")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        if migrate_schema:
+            migrate(db)
+    except (sqlite3.Error, OSError) as exc:
+        raise DatabaseError(f"cannot open database {path}: {exc}") from exc
+    return db
+
+
+class transaction:
+    """`with transaction(db):` runs the block in one IMMEDIATE transaction (commit, or rollback on error).
+
+    IMMEDIATE takes the write lock up front, so two crawl processes never deadlock upgrading read locks.
+    Nested use joins the outer transaction.
+    """
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.conn = db.conn
+        self.outer = False
+
+    def __enter__(self):
+        self.outer = not self.conn.in_transaction
+        if self.outer:
+            self.conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.outer:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False

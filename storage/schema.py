@@ -1,0 +1,208 @@
+"""The one place that defines govwatch's database schema.
+
+Every change to the schema is a new migration appended at the end of this module; applied migrations are
+recorded by sqlite-utils in `_sqlite_migrations`, so an old database is brought up to date by `migrate(db)`.
+Never edit a migration that has shipped: add another.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("govwatch")
+
+
+@migrations()
+def m001_core(db: sqlite_utils.Database) -> None:
+    db["portals"].create(
+        {
+            "id": str,
+            "name": str,
+            "home": str,
+            "start_urls": str,  # JSON list
+            "cms": str,
+            "region": str,
+            "adcode": str,
+            "schedule": str,
+            "status": str,  # ok | blocked | error | never
+            "reason": str,
+            "last_crawl_at": str,
+            "last_run_id": int,
+            "baseline_done": int,  # 1 once a crawl of this portal finished: later reports alert
+            "updated_at": str,
+        },
+        pk="id",
+        defaults={"status": "never", "baseline_done": 0},
+    )
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "portal_id": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,  # running | ok | blocked | error | timeout | killed
+            "reason": str,
+            "requests": int,
+            "pages": int,
+            "new_documents": int,
+            "new_reports": int,
+            "errors": int,
+            "pid": int,
+        },
+        pk="id",
+        defaults={"requests": 0, "pages": 0, "new_documents": 0, "new_reports": 0, "errors": 0},
+    )
+    db["crawl_runs"].create_index(["portal_id", "started_at"])
+    db["fetch_state"].create(
+        {
+            "url": str,
+            "portal_id": str,
+            "kind": str,  # list | detail | attachment | robots
+            "status": int,
+            "etag": str,
+            "last_modified": str,
+            "content_hash": str,
+            "list_entry": str,  # fingerprint of the list entry that pointed at this detail page
+            "fetched_at": str,
+            "checked_at": str,
+        },
+        pk="url",
+    )
+    db["fetch_state"].create_index(["portal_id"])
+    db["documents"].create(
+        {
+            "id": int,
+            "url": str,
+            "portal_id": str,
+            "title": str,
+            "text": str,
+            "published_at": str,
+            "source": str,
+            "author": str,
+            "region": str,
+            "adcode": str,
+            "report_year": int,
+            "doc_type": str,
+            "site_name": str,
+            "attachments": str,  # JSON list of {url, name, status, chars, error}
+            "text_sources": str,  # JSON list of {from: "page" | attachment URL, chars}
+            "content_hash": str,  # hash of the normalised body text
+            "minhash": bytes,  # MinHash signature of the body (near-duplicate detection)
+            "duplicate_of": int,  # canonical document id, NULL when this row is canonical
+            "similarity": float,  # estimated Jaccard similarity to duplicate_of
+            "crawl_run_id": int,
+            "fetched_at": str,
+            "first_seen_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"url"},
+        foreign_keys=[("duplicate_of", "documents", "id")],
+    )
+    db["documents"].create_index(["url"], unique=True)
+    db["documents"].create_index(["content_hash"])
+    db["documents"].create_index(["doc_type", "report_year"])
+    db["documents"].create_index(["adcode"])
+    db["documents"].create_index(["duplicate_of"])
+    db["documents"].create_index(["portal_id"])
+
+
+@migrations()
+def m002_near_duplicates(db: sqlite_utils.Database) -> None:
+    # LSH buckets of each document's MinHash bands: inserting a document only compares it with the
+    # documents that share a bucket, never with the whole corpus.
+    db.execute(
+        "CREATE TABLE minhash_bands (band INTEGER NOT NULL, bucket INTEGER NOT NULL, "
+        "document_id INTEGER NOT NULL, PRIMARY KEY (band, bucket, document_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX minhash_bands_document ON minhash_bands(document_id)")
+
+
+@migrations()
+def m003_search(db: sqlite_utils.Database) -> None:
+    # Chinese has no spaces, so the index holds jieba-segmented tokens; `govwatch_segment` is registered on
+    # every connection by storage.db.connect, so the triggers keep the index in step whoever writes.
+    db.execute(
+        "CREATE VIRTUAL TABLE documents_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0')"
+    )
+    db.execute(
+        """CREATE TRIGGER documents_fts_ai AFTER INSERT ON documents BEGIN
+             INSERT INTO documents_fts(rowid, title, body)
+             VALUES (new.id, govwatch_segment(new.title), govwatch_segment(new.text));
+           END"""
+    )
+    db.execute(
+        """CREATE TRIGGER documents_fts_ad AFTER DELETE ON documents BEGIN
+             DELETE FROM documents_fts WHERE rowid = old.id;
+           END"""
+    )
+    db.execute(
+        """CREATE TRIGGER documents_fts_au AFTER UPDATE OF title, text ON documents BEGIN
+             DELETE FROM documents_fts WHERE rowid = old.id;
+             INSERT INTO documents_fts(rowid, title, body)
+             VALUES (new.id, govwatch_segment(new.title), govwatch_segment(new.text));
+           END"""
+    )
+
+
+@migrations()
+def m004_alerts(db: sqlite_utils.Database) -> None:
+    # (adcode or issuer, report_year) pairs already seen: the memory that stops re-alerts.
+    db["report_keys"].create(
+        {
+            "key": str,  # "adcode:340202:2020" or "issuer:<body>:2020"
+            "document_id": int,
+            "content_hash": str,
+            "first_seen_at": str,
+            "baseline": int,  # 1 when first seen during a silent baseline crawl
+        },
+        pk="key",
+    )
+    # The outbox: an alert row is written in the same transaction as the document that causes it.
+    db["alerts"].create(
+        {
+            "id": int,
+            "kind": str,  # new_report | updated | late_report | missing_digest | test
+            "dedupe_key": str,
+            "document_id": int,
+            "portal_id": str,
+            "message": str,
+            "url": str,
+            "payload": str,  # JSON
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["alerts"].create_index(["dedupe_key"], unique=True)
+    db["alert_deliveries"].create(
+        {
+            "alert_id": int,
+            "channel": str,  # stable id of the channel (hash of its URL), never the secret itself
+            "channel_label": str,  # redacted URL for display
+            "status": str,  # pending | sent | failed
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "delivered_at": str,
+        },
+        pk=("alert_id", "channel"),
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db["alert_attempts"].create(
+        {
+            "id": int,
+            "alert_id": int,
+            "channel": str,
+            "attempted_at": str,
+            "ok": int,
+            "error": str,
+        },
+        pk="id",
+    )
+    db["alert_attempts"].create_index(["alert_id"])
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring `db` up to the current schema (idempotent)."""
+    migrations.apply(db)
