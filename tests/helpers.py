@@ -1,0 +1,145 @@
+"""Shared helpers for the extraction tests and the benchmark (no dependency on the extractor itself)."""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+if str(REPO) not in sys.path:  # `from crawler import extract` without an installed package
+    sys.path.insert(0, str(REPO))
+
+SEED_PAGES = REPO / "seeds" / "pages"
+SEED_EXPECTED = REPO / "seeds" / "expected"
+REALPAGES = REPO.parent / "shared" / "realpages"
+
+RECORD_FIELDS = ("title", "text", "published_at", "source", "author", "region", "adcode", "report_year", "doc_type")
+LINE_STRIP = " \t\u3000\xa0"
+
+
+def resolve_extract(obj):
+    """`from crawler import extract` yields the function once crawler/__init__.py exports it; while only the
+    crawler.extract package exists, use its extract() (or fail each test clearly if there is none yet)."""
+    import types
+
+    if isinstance(obj, types.ModuleType):
+        fn = getattr(obj, "extract", None)
+        if fn is None or isinstance(fn, types.ModuleType):
+
+            def fn(*args, **kwargs):
+                raise NotImplementedError("crawler.extract.extract() does not exist yet")
+
+        return fn
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------------------
+# scoring
+
+
+def bigrams(s: str) -> Counter:
+    s = s.replace("\n", "")
+    return Counter(s[i : i + 2] for i in range(len(s) - 1))
+
+
+def bigram_f1(a: str, b: str) -> float:
+    """F1 of the multisets of character bigrams of *a* and *b* (newlines removed first). 1.0 = identical."""
+    ca, cb = bigrams(a), bigrams(b)
+    if not ca and not cb:
+        return 1.0
+    if not ca or not cb:
+        return 0.0
+    overlap = sum((ca & cb).values())
+    if overlap == 0:
+        return 0.0
+    precision = overlap / sum(ca.values())
+    recall = overlap / sum(cb.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def text_diff(expected: str, got: str, limit: int = 60) -> str:
+    """Unified diff of text lines, for assertion messages."""
+    diff = list(difflib.unified_diff(expected.split("\n"), got.split("\n"), "expected", "extracted", lineterm="", n=1))
+    if len(diff) > limit:
+        diff = diff[:limit] + [f"... ({len(diff) - limit} more diff lines)"]
+    return "\n".join(line if len(line) < 200 else line[:200] + " …" for line in diff)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# data
+
+
+def seed_stems() -> list[str]:
+    return sorted(p.stem for p in SEED_PAGES.glob("*.txt"))
+
+
+def load_expected(stem: str) -> dict:
+    return json.loads((SEED_EXPECTED / f"{stem}.json").read_text(encoding="utf-8"))
+
+
+def load_build_pages():
+    """Import tests/fixtures/build_pages.py (tests/ is not a package)."""
+    path = TESTS / "fixtures" / "build_pages.py"
+    spec = importlib.util.spec_from_file_location("govwatch_build_pages", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, mod)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def realpage_files() -> list[Path]:
+    return sorted(REALPAGES.glob("*.html")) if REALPAGES.is_dir() else []
+
+
+# Block-level elements: each starts/ends a line in the expected text of a real page.
+BLOCK_TAGS = frozenset(
+    "p div br tr td th li ul ol dl dt dd h1 h2 h3 h4 h5 h6 table tbody thead tfoot caption section article "
+    "header footer blockquote pre center hr form".split()
+)
+
+
+def block_text(el) -> str:
+    """Text of an lxml element: block elements turned into line breaks, script/style dropped, each line stripped
+    (all Unicode whitespace at the ends), empty lines dropped."""
+    parts: list[str] = []
+
+    def walk(e) -> None:
+        tag = e.tag if isinstance(e.tag, str) else None  # comments / processing instructions have no str tag
+        if tag is not None:
+            tag = tag.lower().rsplit("}", 1)[-1]
+        if tag in ("script", "style", "noscript"):
+            parts.append(e.tail or "")
+            return
+        block = tag in BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        if tag is not None:
+            parts.append(e.text or "")
+        for child in e:
+            walk(child)
+        if block:
+            parts.append("\n")
+        parts.append(e.tail or "")
+
+    parts.append(el.text or "")
+    for child in el:
+        walk(child)
+    lines = (line.strip() for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def ucap_expectations(path: Path) -> tuple[str, str]:
+    """(title, body) of a Kaipuyun page, from its <ucaptitle> and <ucapcontent> elements (any attributes)."""
+    import lxml.html
+
+    doc = lxml.html.fromstring(path.read_bytes())
+    titles = doc.xpath("//ucaptitle")
+    contents = doc.xpath("//ucapcontent")
+    assert titles and contents, f"{path.name}: no <ucaptitle>/<ucapcontent>"
+    title = " ".join(titles[0].text_content().split())
+    return title, block_text(contents[0])
