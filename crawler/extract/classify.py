@@ -1,0 +1,200 @@
+"""``doc_type`` and ``report_year`` of an extracted page.
+
+``classify(title, text)`` returns one of ``record.DOC_TYPES``:
+
+* ``annual_report``  a body's own yearly 法治政府建设 / 法治建设 / 依法行政 report
+  (``XX关于2020年法治政府建设情况的报告``, ``XX2022年度法治政府建设工作报告``, ``XX2019年度依法行政工作报告``,
+  ``XX2020年法治政府建设工作总结`` ...);
+* ``interpretation`` a 解读 / 图解 / 一图读懂 of such a document;
+* ``plan``           方案 / 要点 / 纲要 / 规划 / 计划 / 安排 / 意见 / 通知 that issue or request one;
+* ``news``           meetings, visits, awards, 示范创建 ... about 法治政府建设;
+* ``other``          everything else, including look-alikes: 政府信息公开工作年度报告, 政府工作报告, 统计公报,
+  述职 / 述法 / 述廉报告, 履行推进法治建设第一责任人职责情况报告, 评估 / 调研 / 自查 / 督察报告.
+
+The decision is made on the title only (converted to simplified script; site-name suffixes such as
+``… - XX区人民政府`` and trailing ``（全文）`` are dropped).  The body is used only when the title is missing:
+then its first line stands in for the title if it looks like one.  Precision beats recall: an ``annual_report``
+needs a 法治 topic word governing the final 报告/总结 with nothing but filler (工作/情况/年度/的 ...) between them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from .regions import to_simplified
+
+__all__ = ["classify", "report_year", "normalize_title"]
+
+_TOPIC = r"(?:法治政府建设|建设法治政府|法治政府|法治建设|依法行政|依法治[省市县区州旗])"
+_TOPIC_RE = re.compile(_TOPIC)
+
+# look-alikes that are never the yearly law-based-government report
+_LOOKALIKE_RE = re.compile(
+    r"信息公开|(?<!法治)政府工作报告|统计公报|国民经济|述职|述法|述廉|评估|调研报告|自查|督察|督查|审计|巡察|考核"
+    r"|征求意见|民主生活会|社会信用|依法治校"
+)
+_FIRST_RESPONSIBLE_RE = re.compile(r"第一责任人")
+_INTERP_RE = re.compile(r"解读|图解|一图读懂|一图看懂|一图了解|一图速览|图说|读懂")
+_PLAN_END_RE = re.compile(r"(?:通知|方案|要点|纲要|规划|计划|安排|意见|清单|分工|办法|实施细则)$")
+_PLAN_WORD_RE = re.compile(r"印发|转发|做好|报送|征集")
+_NEWS_RE = re.compile(
+    r"召开|开展|举办|举行|获评|获批|获得|荣获|入选|命名|授牌|表彰|调研|部署|推进会|座谈|会议|培训|讲座|学习|督导|观摩|"
+    r"示范|创建|考察|检查|视察|走访|参加|出席|启动|宣传|活动|成效|成果|亮点|经验|做法|纪实|聚焦|推动|助力|打造|提升|"
+    r"强化|加强|深化|扎实|全力|持续|奋力|迈出|取得|见实效|新闻|动态"
+)
+# between the topic and the final 报告/总结 only filler may stand
+_REPORT_TOPIC = r"(?:法治政府建设|建设法治政府|法治政府|法治建设|依法行政)"
+_REPORT_RE = re.compile(
+    _REPORT_TOPIC + r"(?:工作|情况|进展|有关|主要|年度|开展|推进|落实|等|的)*(?:年度报告|报告|工作总结|总结)$"
+)
+# 法治政府建设情况暨(党政主要负责人)履行推进法治建设第一责任人职责情况的报告
+_COMBINED_RE = re.compile(r"法治政府建设(?:工作)?(?:情况|工作)(?:的)?(?:暨|和|及|与)")
+_REPORT_SUFFIX_RE = re.compile(r"(报告|总结)(?:的)?(?:公示|公告|公开|发布|全文|正文|原文)$")
+_TRAIL_RE = re.compile(r"[（(【\[][^（()）【】\[\]]{0,12}[）)】\]]$")
+_SEP_RE = re.compile(r"\s*(?:_|\||｜|\s[-–—]\s|——|－－)\s*")
+_QUOTES = str.maketrans({"“": "", "”": "", '"': "", "‘": "", "’": "", "「": "", "」": "", "〈": "《", "〉": "》"})
+_DOC_END_RE = re.compile(r"(?:报告|总结|通知|方案|要点|解读|意见)$")
+_SENTENCE_RE = re.compile(r"[。；;！!？?]|，.*，")
+
+
+def normalize_title(title: str | None) -> str:
+    """Simplified-script title without spaces, quotes, site-name suffix or trailing ``（全文）``."""
+    if not title:
+        return ""
+    t = to_simplified(title.strip())
+    parts = [p for p in _SEP_RE.split(t) if p]
+    if len(parts) > 1:  # "… - XX区人民政府" / "XX网_…": keep the part naming the topic, else the longest
+        topical = [p for p in parts if _TOPIC_RE.search(p)]
+        t = topical[0] if topical else max(parts, key=len)
+    t = re.sub(r"\s+", "", t).translate(_QUOTES)
+    for _ in range(2):
+        m = _TRAIL_RE.search(t)
+        if not m or m.start() == 0:
+            break
+        inner = m.group()[1:-1]
+        if re.fullmatch(r"(?:19|20)\d{2}.*", inner) and _PLAN_END_RE.search(t[: m.start()]):
+            t = t[: m.start()]  # 纲要（2021—2025年）
+        elif not re.search(r"\d", inner) or inner in ("全文", "正文", "图文", "附全文"):
+            t = t[: m.start()]
+        else:
+            break
+    return t.rstrip("。.:：")
+
+
+def _title_from_body(text: str) -> str:
+    """The first body line when it looks like a title (joined with the next one when the heading was wrapped:
+    ``镜湖区人民政府关于2020年法治政府`` / ``建设情况的报告``)."""
+    lines = [ln.strip() for ln in text.split("\n", 6)[:6] if ln.strip()]
+    if not lines or not 6 <= len(lines[0]) <= 60 or _SENTENCE_RE.search(lines[0]):
+        return ""
+    first = lines[0]
+    if len(lines) > 1 and not _DOC_END_RE.search(first):
+        joined = first + lines[1]
+        if len(lines[1]) <= 30 and not _SENTENCE_RE.search(lines[1]) and _DOC_END_RE.search(joined):
+            return joined
+    return first
+
+
+def classify(title: str | None, text: str) -> str:
+    """Return ``annual_report`` | ``interpretation`` | ``plan`` | ``news`` | ``other`` (see module docstring)."""
+    t = normalize_title(title)
+    if not t and text:
+        t = normalize_title(_title_from_body(text))
+    if not t or not _TOPIC_RE.search(t):
+        return "other"
+
+    # 关于《XX区2020年法治政府建设情况报告》的解读 -> interpretation; 关于印发《…》的通知 -> plan
+    if _INTERP_RE.search(t):
+        return "interpretation"
+    if _PLAN_END_RE.search(t):
+        return "plan"
+    outer = re.sub(r"《[^》]*》", "《》", t)  # what the title says outside book-title marks
+    if _PLAN_WORD_RE.search(outer):
+        return "plan"
+
+    core = _REPORT_SUFFIX_RE.sub(r"\1", t)
+    core = re.sub(r"[《》]", "", core)
+    if core.endswith(("报告", "总结", "公报")):
+        if _LOOKALIKE_RE.search(core):
+            return "other"
+        if _FIRST_RESPONSIBLE_RE.search(core):
+            # a 第一责任人 duty report is other, unless it is the government's 法治政府建设 report
+            # that also covers the duty (…法治政府建设情况暨…第一责任人职责情况的报告)
+            return "annual_report" if _COMBINED_RE.search(core) else "other"
+        if _REPORT_RE.search(core):
+            if core.endswith("总结") and not re.search(r"(?:19|20)\d{2}|年度", core):
+                return "other"  # an undated 总结 is not the yearly report
+            return "annual_report"
+        return "other"
+    if _NEWS_RE.search(outer):
+        return "news"
+    return "other"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# report year
+
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_CN_YEAR_RE = re.compile(r"[〇零一二][〇零一二三四五六七八九]{3}(?=年)")
+_RANGE_RE = re.compile(r"(?:19|20)\d{2}\s*年?\s*(?:[—–\-－~～至到]+|——)\s*(?:19|20)\d{2}\s*年?")
+_YEAR_PATTERNS = (
+    re.compile(r"关于((?:19|20)\d{2})\s*年"),
+    re.compile(r"((?:19|20)\d{2})\s*年度"),
+    re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d〇零一二三四五六七八九十]{1,2}月)"),
+)
+_BODY_YEAR_RE = re.compile(r"^((?:19|20)\d{2})\s*年(?:度)?(?:[，,、以是]|[^\d月]{0,3}[，,])")
+
+
+def _year_in(s: str) -> list[int]:
+    """Single years named in ``s``, best first; ``[0]`` when ``s`` names only a span (2021—2025年)."""
+    s = _CN_YEAR_RE.sub(lambda m: m.group().translate(_CN_DIGITS), s)
+    s, spans = _RANGE_RE.subn("", s)
+    out = []
+    for pat in _YEAR_PATTERNS:
+        for m in pat.finditer(s):
+            out.append(int(m.group(1)))
+    return out or ([0] if spans else [])
+
+
+def report_year(title: str | None, text: str, published_at: str | None) -> int | None:
+    """The year a document reports on.
+
+    From the title (``关于2020年…`` > ``2022年度`` > ``2020年…``), else from the first body lines
+    (``2020年，我区…``), else ``published year - 1`` -- that last fallback only when ``classify`` says
+    ``annual_report`` or ``interpretation``.  Any document whose title/first lines name a year gets it (plans
+    too: ``2022年法治政府建设工作要点`` -> 2022); ``extract`` keeps ``report_year`` only for ``annual_report`` and
+    ``interpretation`` and sets it to ``None`` otherwise.  Years before 2000 or after the published year
+    (or the current year when unpublished) are rejected -- a title naming only such years gives ``None``;
+    a title naming only a span (``2021—2025年``) gives ``None`` too.
+    """
+    pub = None
+    if published_at:
+        m = re.match(r"\s*((?:19|20)\d{2})", published_at)
+        if m:
+            pub = int(m.group(1))
+    limit = pub if pub is not None else date.today().year
+
+    def ok(y: int) -> bool:
+        return 2000 <= y <= limit
+
+    t = to_simplified((title or "").strip())  # not normalize_title: it drops a trailing （2021—2025年）
+    years = _year_in(t)
+    for y in years:
+        if ok(y):
+            return y
+    if years:
+        return None  # the title names only a span or impossible years: do not guess
+    if text:
+        lines = [ln.strip() for ln in text.split("\n", 10)[:10] if ln.strip()]
+        if not title and lines:  # the first line stands in for a missing title
+            for y in _year_in(_title_from_body(text)):
+                if ok(y):
+                    return y
+        for ln in lines[:4]:
+            m = _BODY_YEAR_RE.match(to_simplified(ln[:40]))
+            if m and ok(int(m.group(1))):
+                return int(m.group(1))
+    if pub is not None and classify(title, text) in ("annual_report", "interpretation") and ok(pub - 1):
+        return pub - 1
+    return None
