@@ -164,7 +164,7 @@ def report_year(title: str | None, text: str, published_at: str | None) -> int |
     (``2020年，我区…``), else ``published year - 1`` -- that last fallback only when ``classify`` says
     ``annual_report`` or ``interpretation``.  Any document whose title/first lines name a year gets it (plans
     too: ``2022年法治政府建设工作要点`` -> 2022); ``extract`` keeps ``report_year`` only for ``annual_report`` and
-    ``interpretation`` and sets it to ``None`` otherwise.  Years before 2000 or after the published year
+    sets it to ``None`` otherwise.  Years before 2000 or after the published year
     (or the current year when unpublished) are rejected -- a title naming only such years gives ``None``;
     a title naming only a span (``2021—2025年``) gives ``None`` too.
     """
