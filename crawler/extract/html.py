@@ -313,7 +313,8 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
     t_idx = max((i for i, ln in enumerate(pre) if t_norm and norm(ln) == t_norm), default=-1)
     window = pre[max(0, t_idx - 30):] if t_idx >= 0 else pre[-30:]
     fields = collect_fields(window) + collect_fields(head) + collect_fields(post[:10])
-    bare = bare_dates_after_title(window + lines[:3], title)
+    # a date line the body keeps (a bulletin's own "（2023年4月12日）") is content, not the publication date
+    bare = bare_dates_after_title(window + head, title)
 
     # attachment lists usually sit right after the body container, inside its parent
     scope = body
