@@ -4,6 +4,13 @@ from crawler.extract.classify import classify, normalize_title, report_year
 from crawler.extract.record import DOC_TYPES
 
 TITLES = [
+    # dated 情况 titles are the report itself; drafts and events are not
+    ("某区2022年度法治政府建设工作情况", "annual_report"),
+    ("某市法治政府建设年度报告（2022年）", "annual_report"),
+    ("某市2022年度法治政府建设工作报告（征求意见稿）", "other"),
+    ("某区召开2022年度法治政府建设工作情况通报会", "news"),
+    ("关于某区2022年度法治政府建设工作情况的通报", "other"),
+    ("某区法治政府建设工作情况", "other"),
     # annual reports
     ("镜湖区人民政府关于2020年法治政府建设情况的报告", "annual_report"),
     ("郑州市惠济区人民政府关于2022年度法治政府建设情况的报告", "annual_report"),

@@ -49,6 +49,10 @@ _REPORT_RE = re.compile(
     _REPORT_TOPIC + r"(?:工作|情况|进展|有关|主要|年度|开展|推进|落实|等|的)*(?:年度报告|报告|工作总结|总结)$"
 )
 # 法治政府建设情况暨(党政主要负责人)履行推进法治建设第一责任人职责情况的报告
+# XX区2022年度法治政府建设工作情况: a dated 情况 title is the report itself
+_SITUATION_RE = re.compile(_REPORT_TOPIC + r"(?:工作|开展|推进|落实|年度|的)*情况$")
+_EVENT_RE = re.compile(r"召开|举办|举行|部署|会议|通报|汇报")
+_DRAFT_RE = re.compile(r"征求意见稿|草案|送审稿|讨论稿")
 _COMBINED_RE = re.compile(r"法治政府建设(?:工作)?(?:情况|工作)(?:的)?(?:暨|和|及|与)")
 _REPORT_SUFFIX_RE = re.compile(r"(报告|总结)(?:的)?(?:公示|公告|公开|发布|全文|正文|原文)$")
 _TRAIL_RE = re.compile(r"[（(【\[][^（()）【】\[\]]{0,12}[）)】\]]$")
@@ -75,6 +79,8 @@ def normalize_title(title: str | None) -> str:
         inner = m.group()[1:-1]
         if re.fullmatch(r"(?:19|20)\d{2}.*", inner) and _PLAN_END_RE.search(t[: m.start()]):
             t = t[: m.start()]  # 纲要（2021—2025年）
+        elif re.fullmatch(r"(?:19|20)\d{2}年?度?", inner) and t[: m.start()].endswith(("报告", "总结")):
+            t = t[: m.start()]  # 法治政府建设年度报告（2022年）
         elif not re.search(r"\d", inner) or inner in ("全文", "正文", "图文", "附全文"):
             t = t[: m.start()]
         else:
@@ -103,6 +109,8 @@ def classify(title: str | None, text: str) -> str:
         t = normalize_title(_title_from_body(text))
     if not t or not _TOPIC_RE.search(t):
         return "other"
+    if _DRAFT_RE.search(to_simplified(title or "")):
+        return "other"  # a draft for comment is not the published report
 
     # 关于《XX区2020年法治政府建设情况报告》的解读 -> interpretation; 关于印发《…》的通知 -> plan
     if _INTERP_RE.search(t):
@@ -127,6 +135,9 @@ def classify(title: str | None, text: str) -> str:
                 return "other"  # an undated 总结 is not the yearly report
             return "annual_report"
         return "other"
+    if (_SITUATION_RE.search(core) and re.search(r"(?:19|20)\d{2}\s*年", core)
+            and not _LOOKALIKE_RE.search(core) and not _EVENT_RE.search(core)):
+        return "annual_report"
     if _NEWS_RE.search(outer):
         return "news"
     return "other"
