@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,7 +51,7 @@ class AlertSettings:
 
 @dataclass(frozen=True)
 class DedupeSettings:
-    threshold: float = 0.7  # estimated Jaccard similarity of character n-grams above which bodies merge
+    threshold: float = 0.6  # estimated Jaccard similarity of character 5-grams above which bodies merge (see crawler.dedupe)
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def parse_config(raw_text: str, path: str | Path | None = None) -> Config:
     for index, table in enumerate(portal_tables, start=1):
         portal = _portal(table, index, locate)
         if any(p.id == portal.id for p in portals):
-            raise ConfigError(f"{locate.key('id', portal.id)}: duplicate portal id {portal.id!r} "
+            raise ConfigError(f"{locate.key('id', portal.id, occurrence=2)}: duplicate portal id {portal.id!r} "
                               f"(portal #{index}); ids must be unique")
         portals.append(portal)
     return Config(path=Path(path) if path else None, portals=tuple(portals), **sections)
@@ -196,7 +196,9 @@ def _portal(table, index: int, locate: "_Locator") -> Portal:
             raise ConfigError(f"{locate.key(key, portal_id)}: unknown key {key!r} in {label} "
                               f"(allowed: {', '.join(allowed)})")
         default = allowed[key].default
-        values[key] = _typed(value, "" if default is None else default, f"{label} {key}",
+        if default is None or default is MISSING:
+            default = ""
+        values[key] = _typed(value, default, f"{label} {key}",
                              locate.key(key, portal_id))
     for url in list(values.get("start_urls", ())) + ([values["home"]] if values.get("home") else []):
         key = "home" if url == values.get("home") else "start_urls"
@@ -231,14 +233,16 @@ class _Locator:
         self.lines = raw_text.splitlines()
         self.where = where
 
-    def key(self, key: str, portal_id: str | None = None) -> str:
+    def key(self, key: str, portal_id: str | None = None, occurrence: int = 1) -> str:
         start = 0
         if portal_id is not None:
             id_line = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(portal_id)}[\"']")
+            seen = 0
             for number, line in enumerate(self.lines):
                 if id_line.match(line):
-                    start = number
-                    break
+                    start, seen = number, seen + 1
+                    if seen == occurrence:
+                        break
             # the key may sit above `id` in the same [[portal]] table
             while start > 0 and not self.lines[start].lstrip().startswith("[["):
                 start -= 1
