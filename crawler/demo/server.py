@@ -1,0 +1,499 @@
+"""A small multi-portal HTTP server for tests, the demo and the benchmark (standard library only).
+
+Every portal gets its own listener on its own loopback address (127.0.0.2, 127.0.0.3, ...) so that Scrapy
+sees distinct hosts: per-host download slots, robots.txt and off-site checks behave as on the real web.
+When the platform cannot bind 127.0.0.2 (macOS without aliases) all listeners fall back to 127.0.0.1 on
+different ports.
+
+    with PortalServer(portals) as server:
+        server.column_url("trs")              # start URL of the portal's column list
+        server.write_config(path, download_delay=0, autothrottle=False)
+        server.publish("trs", Item(...))      # new item at the top of the column
+        server.requests                       # the request log (LoggedRequest rows)
+
+A `Portal` renders its own pages (see `crawler.demo.sites` for the CMS styles); the server adds what every
+portal shares: `/robots.txt`, strong ETags and Last-Modified with 304 answers, HEAD, the down switch (503)
+and the request log.  An extra "off-site" listener (id `_offsite`, the address after the last portal) answers
+anything with a small page, so a crawl that wrongly follows an off-site link shows up in the log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import hashlib
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+CHINA_TZ = timezone(timedelta(hours=8))
+OFFSITE_ID = "_offsite"
+ROBOTS_TXT = "User-agent: *\nDisallow: /private/\nAllow: /\n"
+
+__all__ = [
+    "Attachment", "Item", "LoggedRequest", "Portal", "PortalServer", "Request", "Response", "parse_published",
+]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data
+
+
+@dataclass
+class Attachment:
+    """A file linked from an item's page (PDF, DOCX ...), served at `path` (set by the portal when empty)."""
+
+    label: str  # link text, e.g. "附件：吉林市2022年度法治政府建设工作报告.docx"
+    filename: str  # e.g. "P020230215384735.docx"
+    data: bytes
+    content_type: str
+    text: str = ""  # the text a good extractor should get out of `data` (one paragraph per line)
+    path: str = ""
+
+
+@dataclass
+class Item:
+    """One entry of a portal's column: a list line plus (unless `href` points elsewhere) a detail page."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    published: str = ""  # "YYYY-MM-DD HH:MM" or "YYYY-MM-DD" (China time)
+    source: str | None = None
+    author: str | None = None
+    kind: str = "news"  # report | notice (body says 详见附件) | decoy | filler | private | offsite | news
+    golden: str | None = None  # stem of seeds/expected/<stem>.json when the body is a golden report
+    attachments: list[Attachment] = field(default_factory=list)
+    href: str | None = None  # explicit link target (off-site items); None: served by the portal at `path`
+    path: str = ""  # set by the portal: URL path of the detail page
+    id: int = 0  # set by the portal: its numeric article id
+
+    @property
+    def published_dt(self) -> datetime:
+        return parse_published(self.published)
+
+    @property
+    def date(self) -> str:
+        return self.published[:10]
+
+
+def parse_published(value: str) -> datetime:
+    value = value.strip().replace("T", " ")
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=CHINA_TZ)
+        except ValueError:
+            continue
+    raise ValueError(f"bad published date {value!r}: use 'YYYY-MM-DD HH:MM' or 'YYYY-MM-DD'")
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    portal: str
+    host: str
+    method: str
+    path: str
+    query: str
+    headers: dict
+    status: int
+    bytes: int
+    at: float  # time.time() when the answer was sent
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    params: dict[str, str]  # query string merged with a form-encoded body (body wins)
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    last_modified: datetime | None = None
+    cacheable: bool = True  # strong ETag + conditional GET
+
+    @classmethod
+    def html(cls, text: str, charset: str = "utf-8", *, codec: str | None = None, **kw) -> "Response":
+        return cls(body=text.encode(codec or charset), content_type=f"text/html; charset={charset}", **kw)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Portal base class
+
+
+class Portal:
+    """A site with one column. Subclasses (see `crawler.demo.sites`) set the paths and render the pages.
+
+    `items` are kept newest first (the order of the column list). Item paths and ids are assigned by
+    `assign()`, deterministically from the article id and date.
+    """
+
+    cms = "generic"  # the crawler.config CMS family this portal imitates
+    column_path = "/"
+    per_page = 10
+    first_id = 100
+
+    def __init__(self, id: str, name: str = "", items: list[Item] | None = None, **options):
+        self.id = id
+        self.name = name or id
+        self.options = options
+        self.items: list[Item] = []
+        self.lock = threading.RLock()
+        self.base_url = "http://127.0.0.1"  # set by the server at start
+        self.offsite_base = "http://127.0.0.9"  # set by the server at start
+        self._next_id = self.first_id
+        self._files: dict[str, Attachment] = {}
+        # the list pages were last changed at the newest item's date; publish() moves it to now
+        self.modified: datetime | None = None
+        for item in reversed(items or []):
+            self._add(item)
+        self.modified = max((i.published_dt for i in self.items), default=datetime(2020, 1, 1, tzinfo=CHINA_TZ))
+
+    # ----- content
+    def _add(self, item: Item) -> Item:
+        item = dataclasses.replace(item, attachments=[dataclasses.replace(a) for a in item.attachments])
+        item.id = self._next_id
+        self._next_id += 1
+        if not item.href:
+            item.path = self.assign(item)
+            for n, att in enumerate(item.attachments, start=1):
+                if not att.path:
+                    att.path = self.attachment_path(item, att, n)
+                self._files[att.path] = att
+        self.items.insert(0, item)
+        return item
+
+    def publish(self, item: Item) -> Item:
+        with self.lock:
+            stored = self._add(item)
+            now = datetime.now(CHINA_TZ).replace(microsecond=0)
+            self.modified = max(now, self.modified + timedelta(seconds=1))
+            return stored
+
+    def assign(self, item: Item) -> str:
+        """The detail page path of a new item."""
+        return f"/art/{item.id}.html"
+
+    def attachment_path(self, item: Item, att: Attachment, n: int) -> str:
+        return item.path.rsplit("/", 1)[0] + "/" + att.filename
+
+    def url(self, item: Item) -> str:
+        """Absolute URL of an item as linked from the column."""
+        return item.href or self.base_url + item.path
+
+    def served_items(self) -> list[Item]:
+        return [i for i in self.items if not i.href]
+
+    def item_by_path(self, path: str) -> Item | None:
+        for item in self.items:
+            if item.path == path and not item.href:
+                return item
+        return None
+
+    def pages(self) -> list[list[Item]]:
+        """The column's items split into list pages."""
+        items = self.items
+        return [items[i:i + self.per_page] for i in range(0, len(items), self.per_page)] or [[]]
+
+    # ----- serving
+    def robots_txt(self) -> str:
+        return ROBOTS_TXT
+
+    def dispatch(self, request: Request) -> Response | None:
+        with self.lock:
+            att = self._files.get(request.path)
+            if att is not None:
+                item = next((i for i in self.items if att in i.attachments), None)
+                return Response(body=att.data, content_type=att.content_type,
+                                headers={"Content-Disposition": f'inline; filename="{att.filename}"'},
+                                last_modified=item.published_dt if item else None)
+            return self.handle(request)
+
+    def handle(self, request: Request) -> Response | None:
+        """Answer one request (None = 404). Called with the portal lock held."""
+        return None
+
+    def not_found(self) -> Response:
+        return Response(status=404, body=b"<html><body><h1>404 Not Found</h1></body></html>", cacheable=False)
+
+
+class _OffsitePortal(Portal):
+    """Stands in for another site: any path answers a small page (so followed off-site links show up)."""
+
+    def handle(self, request: Request) -> Response | None:
+        return Response.html("<html><head><title>其他网站</title></head><body><p>这是另一个网站的页面。</p>"
+                             "</body></html>")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The server
+
+
+class PortalServer:
+    """Serves portals on loopback, one listener (address + port) per portal, in background threads."""
+
+    def __init__(self, portals: list[Portal], *, first_host: int = 2, offsite: bool = True):
+        ids = [p.id for p in portals]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"duplicate portal ids: {ids}")
+        self.portals: dict[str, Portal] = {p.id: p for p in portals}
+        if offsite:
+            self.portals[OFFSITE_ID] = _OffsitePortal(OFFSITE_ID, "其他网站")
+        self._first_host = first_host
+        self._listeners: dict[str, ThreadingHTTPServer] = {}
+        self._threads: list[threading.Thread] = []
+        self._down: set[str] = set()
+        self._log: list[LoggedRequest] = []
+        self._log_lock = threading.Lock()
+        self.started = False
+
+    # ----- lifecycle
+    def start(self) -> "PortalServer":
+        if self.started:
+            return self
+        try:
+            socket.socket().bind(("127.0.0.2", 0))
+            multi = True
+        except OSError:
+            multi = False
+        try:
+            for n, portal in enumerate(self.portals.values()):
+                host = f"127.0.0.{self._first_host + n}" if multi else "127.0.0.1"
+                httpd = ThreadingHTTPServer((host, 0), _make_handler(self, portal))
+                httpd.daemon_threads = True
+                self._listeners[portal.id] = httpd
+                portal.base_url = f"http://{host}:{httpd.server_address[1]}"
+            offsite = self.portals.get(OFFSITE_ID)
+            for portal in self.portals.values():
+                if offsite is not None:
+                    portal.offsite_base = offsite.base_url
+            for pid, httpd in self._listeners.items():
+                thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                          name=f"portal-{pid}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        except BaseException:
+            self.stop()
+            raise
+        self.started = True
+        return self
+
+    def stop(self) -> None:
+        for httpd in self._listeners.values():
+            if self.started:
+                httpd.shutdown()
+            httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._listeners.clear()
+        self._threads.clear()
+        self.started = False
+
+    def __enter__(self) -> "PortalServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ----- addresses
+    def portal(self, portal_id: str) -> Portal:
+        try:
+            return self.portals[portal_id]
+        except KeyError:
+            raise KeyError(f"no portal {portal_id!r} (have: {', '.join(self.portals)})") from None
+
+    def base_url(self, portal_id: str) -> str:
+        return self.portal(portal_id).base_url
+
+    def host(self, portal_id: str) -> str:
+        return urlsplit(self.base_url(portal_id)).hostname or ""
+
+    def column_url(self, portal_id: str) -> str:
+        portal = self.portal(portal_id)
+        return portal.base_url + portal.column_path
+
+    def url(self, portal_id: str, path_or_item) -> str:
+        portal = self.portal(portal_id)
+        if isinstance(path_or_item, Item):
+            return portal.url(path_or_item)
+        return portal.base_url + path_or_item
+
+    @property
+    def offsite_url(self) -> str:
+        return self.base_url(OFFSITE_ID) if OFFSITE_ID in self.portals else ""
+
+    def portal_ids(self) -> list[str]:
+        return [pid for pid in self.portals if pid != OFFSITE_ID]
+
+    def write_config(self, path: str | Path, portal_ids: list[str] | None = None, *, cms: bool = False,
+                     **crawl) -> Path:
+        """Write a govwatch.toml: `[crawl]` with the given overrides, one `[[portal]]` per portal.
+
+        `cms=True` also writes each portal's CMS family (otherwise the crawler auto-detects it).
+        """
+        lines = []
+        if crawl:
+            lines.append("[crawl]")
+            lines += [f"{key} = {_toml(value)}" for key, value in crawl.items()]
+            lines.append("")
+        for pid in portal_ids or self.portal_ids():
+            portal = self.portal(pid)
+            lines += ["[[portal]]", f"id = {_toml(portal.id)}", f"name = {_toml(portal.name)}",
+                      f"start_urls = {_toml([self.column_url(pid)])}"]
+            if cms:
+                lines.append(f"cms = {_toml(portal.cms)}")
+            lines.append("")
+        path = Path(path)
+        path.write_text("\n".join(lines), encoding="utf-8")
+        return path
+
+    # ----- control
+    def publish(self, portal_id: str, item: Item) -> str:
+        """Add `item` at the top of the portal's column; returns its URL."""
+        portal = self.portal(portal_id)
+        return portal.url(portal.publish(item))
+
+    def set_down(self, portal_id: str, down: bool = True) -> None:
+        self.portal(portal_id)
+        if down:
+            self._down.add(portal_id)
+        else:
+            self._down.discard(portal_id)
+
+    # ----- log
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_log(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def _record(self, entry: LoggedRequest) -> None:
+        with self._log_lock:
+            self._log.append(entry)
+
+    # ----- answering
+    def answer(self, portal: Portal, request: Request) -> Response:
+        if portal.id in self._down:
+            return Response(status=503, body=b"<html><body><h1>503 Service Unavailable</h1></body></html>",
+                            headers={"Retry-After": "120"}, cacheable=False)
+        if request.path == "/robots.txt" and not getattr(portal, "blocks_everything", False):
+            return Response(body=portal.robots_txt().encode(), content_type="text/plain; charset=utf-8",
+                            last_modified=datetime(2020, 1, 1, tzinfo=CHINA_TZ))
+        response = portal.dispatch(request)
+        if response is None:
+            response = portal.not_found()
+        if response.status != 200 or not response.cacheable:
+            return response
+        etag = '"' + hashlib.sha1(response.body).hexdigest()[:20] + '"'
+        response.headers["ETag"] = etag
+        if response.last_modified is not None:
+            response.headers["Last-Modified"] = email.utils.format_datetime(
+                response.last_modified.astimezone(timezone.utc), usegmt=True)
+        if _not_modified(request.headers, etag, response.last_modified):
+            return Response(status=304, headers=dict(response.headers), content_type="", cacheable=False)
+        return response
+
+
+def _not_modified(headers: dict[str, str], etag: str, last_modified: datetime | None) -> bool:
+    inm = headers.get("if-none-match")
+    if inm is not None:
+        tags = [t.strip() for t in inm.split(",")]
+        return "*" in tags or etag in tags or f"W/{etag}" in tags
+    ims = headers.get("if-modified-since")
+    if ims and last_modified is not None:
+        try:
+            since = email.utils.parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        return last_modified.replace(microsecond=0) <= since
+    return False
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def _make_handler(server: PortalServer, portal: Portal):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like real servers (and faster for the benchmark)
+        server_version = "nginx"
+        sys_version = ""
+        timeout = 30  # idle keep-alive connections close after this
+        disable_nagle_algorithm = True  # small answers must not wait for delayed ACKs (40 ms each)
+
+        def log_message(self, format, *args):  # quiet
+            pass
+
+        def do_GET(self):
+            self._serve()
+
+        def do_HEAD(self):
+            self._serve(head=True)
+
+        def do_POST(self):
+            self._serve()
+
+        def _serve(self, head: bool = False):
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+            ctype = self.headers.get("Content-Type", "")
+            if body and "application/x-www-form-urlencoded" in ctype or (body and not ctype):
+                try:
+                    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+                    params.update({k: v[-1] for k, v in form.items()})
+                except ValueError:
+                    pass
+            headers = {k: v for k, v in self.headers.items()}
+            request = Request(method=self.command, path=parts.path or "/", query=parts.query, params=params,
+                              headers={k.lower(): v for k, v in headers.items()}, body=body)
+            try:
+                response = server.answer(portal, request)
+            except Exception as exc:  # a rendering bug must show, not hang the client
+                response = Response(status=500, body=f"server error: {exc!r}".encode(), cacheable=False,
+                                    content_type="text/plain; charset=utf-8")
+            self.send_response(response.status)
+            if response.content_type and response.status != 304:
+                self.send_header("Content-Type", response.content_type)
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            payload = b"" if response.status == 304 else response.body
+            if response.status != 304:
+                self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Date", email.utils.formatdate(usegmt=True))
+            # headers and body in one write (one packet for small pages)
+            self._headers_buffer.append(b"\r\n")
+            if not head and payload:
+                self._headers_buffer.append(payload)
+            self.flush_headers()
+            server._record(LoggedRequest(
+                portal=portal.id, host=self.server.server_address[0], method=self.command, path=request.path,
+                query=parts.query, headers=headers, status=response.status,
+                bytes=0 if head else len(payload), at=time.time()))
+
+    return Handler
