@@ -1,0 +1,2 @@
+"""govwatch spiders: one generic column spider (`spiders.column.ColumnSpider`, name `column`) plus small
+per-CMS list adapters in `spiders.adapters`."""
