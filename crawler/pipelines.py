@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from crawler.alerts import AlertPolicy
 from crawler.ingest import store_document
 
 logger = logging.getLogger(__name__)
@@ -16,13 +17,8 @@ class StorePipeline:
         self.policy = None
 
     def open_spider(self):
-        # the alert policy of the config (alerts are written in the document's transaction by store_document)
-        try:
-            from crawler.alerts import AlertPolicy
-
-            self.policy = AlertPolicy.from_settings(self.crawler.spider.config.alerts)
-        except Exception:  # noqa: BLE001 - alerts not available: store without a policy
-            self.policy = None
+        # alerts are written in the document's own transaction, under the config's alert policy
+        self.policy = AlertPolicy.from_settings(self.crawler.spider.config.alerts)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -34,10 +30,7 @@ class StorePipeline:
         portal_id = doc["portal_id"]
         stats = spider.stats_by_portal[portal_id]
         try:
-            if self.policy is not None:
-                result = store_document(spider.db, doc, run_id=spider.run_ids.get(portal_id), policy=self.policy)
-            else:
-                result = store_document(spider.db, doc, run_id=spider.run_ids.get(portal_id))
+            result = store_document(spider.db, doc, run_id=spider.run_ids.get(portal_id), policy=self.policy)
         except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
             logger.exception("storing %s failed", doc.get("url"))
             spider.note_error(portal_id, f"store failed for {doc.get('url')}: {exc}")
@@ -46,8 +39,7 @@ class StorePipeline:
             stats.documents += 1
         elif result.changed:
             stats.changed += 1
-        if result.new_report or (result.created and doc.get("doc_type") == "annual_report"
-                                 and result.duplicate_of is None):
+        if result.new_report:  # counted in a silent baseline too: only the alert is withheld
             stats.reports += 1
         spider.fetch_state.record(item.get("_list_url") or doc["url"], portal_id=portal_id, kind="detail",
                                   status=200, etag=item.get("_etag"), last_modified=item.get("_last_modified"),

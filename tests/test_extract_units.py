@@ -300,3 +300,20 @@ def test_seed_000_split_title_removed():
 def test_seed_002_closing_lines_kept():
     rec = extract((ROOT / "seeds/pages/002_5f949e49d371bf8d.txt").read_text("utf-8"))
     assert rec.text.split("\n")[-2:] == ["长沙市望城区人民政府", "2024年1月25日"]
+
+
+def test_attachment_only_notice_keeps_its_body_and_finds_the_attachment_list():
+    from crawler.extract import analyse
+
+    html = """<html><head><title>某县2022年度法治政府建设工作报告_某县人民政府</title></head><body>
+    <div class="nav"><a href="/">首页</a></div>
+    <div class="main"><h1><ucaptitle>某县2022年度法治政府建设工作报告</ucaptitle></h1>
+    <div class="info">发布时间：2023-03-20 09:30 来源：某县司法局</div>
+    <div id="zoom"><ucapcontent><p>详见附件。</p></ucapcontent></div>
+    <div class="attachments"><a href="/files/report.pdf">附件：某县2022年度法治政府建设工作报告.pdf</a></div>
+    </div><div class="footer">主办单位：某县人民政府办公室 版权所有</div></body></html>"""
+    page = analyse(html, "http://www.example.gov.cn/art/2023/3/20/art_1_2.html")
+    assert page.record.text == "详见附件。"
+    assert page.attachments == [("http://www.example.gov.cn/files/report.pdf",
+                                 "附件：某县2022年度法治政府建设工作报告.pdf")]
+    assert page.record.doc_type == "annual_report" and page.record.report_year == 2022

@@ -53,6 +53,8 @@ _TITLE_NAMES = frozenset("""title article-title article_title articletitle tit b
 _ATTACH_RE = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|ofd)(?:$|[?#])", re.I)
 MIN_STRONG = 20   # non-space chars for a CMS container to count
 MIN_GENERIC = 60
+# a body that only points at its attachment: 详见附件 / 见附件 / 点击下载 …
+_ATTACHMENT_NOTICE = re.compile(r"附件|附文|下载|全文见|原文见")
 
 
 def _drop(el) -> None:
@@ -265,10 +267,14 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
     alive = set(body.iter())
 
     container, kind = None, None
-    cands = [(r, el, _tlen(el)) for r, el in strong if el in alive]
-    cands = _most_specific([c for c in cands if c[2] >= MIN_STRONG])
+    strong_cands = [(r, el, _tlen(el)) for r, el in strong if el in alive]
+    cands = _most_specific([c for c in strong_cands if c[2] >= MIN_STRONG])
+    # a CMS body holding only a notice pointing at the attachment (详见附件。) is still the body
+    notices = [c for c in strong_cands if 0 < c[2] < MIN_STRONG and _ATTACHMENT_NOTICE.search(_text(c[1]))]
     if cands:
         container, kind = max(cands, key=lambda c: (c[2], -c[0]))[1], "cms"
+    elif notices:
+        container, kind = max(notices, key=lambda c: (c[2], -c[0]))[1], "cms"
     else:
         body_len = _tlen(body) or 1
         cands = []
@@ -321,8 +327,11 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
     if container is not None:
         parent = container.getparent()
         scope = parent if parent is not None and parent.tag not in ("html", "body") else container
+    attachments = _attachments(scope, base)
+    if not attachments and scope is not body:
+        attachments = _attachments(body, base)  # an attachment list outside the article block
     return PageParts(
         title=title, lines=body_lines, fields=fields, bare_dates=bare, meta=meta,
         site_name=site_name or site_part, title_tag=title_tag,
-        attachments=_attachments(scope, base), container=kind,
+        attachments=attachments, container=kind,
     )
