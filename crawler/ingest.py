@@ -34,7 +34,8 @@ def body_hash(text: str | None) -> str:
     return hashlib.sha1(_SPACE.sub("", text or "").encode("utf-8")).hexdigest()
 
 
-def store_document(db: sqlite_utils.Database, doc: dict, *, run_id: int | None = None) -> StoreResult:
+def store_document(db: sqlite_utils.Database, doc: dict, *, run_id: int | None = None,
+                   policy=None) -> StoreResult:
     """Insert or update one document (a dict with the Record fields plus `url`, `portal_id` and optionally
     `site_name`, `attachments`, `text_sources`, `fetched_at`). Idempotent for unchanged content."""
     url = canonicalize(doc["url"])
@@ -65,4 +66,14 @@ def store_document(db: sqlite_utils.Database, doc: dict, *, run_id: int | None =
         else:
             row["first_seen_at"] = now
             document_id = db["documents"].insert(row).last_pk
-        return StoreResult(document_id, existing is None, existing is not None, None, False)
+        # dedupe (crawler.dedupe) before alerts: the row's duplicate link commits with it
+        from crawler.dedupe import assign_duplicate
+
+        duplicate = assign_duplicate(db, document_id)
+        # alerts (crawler.alerts): the alert row commits with the document; `policy` is an AlertPolicy
+        from crawler.alerts import on_document_stored
+
+        event = on_document_stored(db, document_id, created=existing is None, changed=existing is not None,
+                                   policy=policy)
+        return StoreResult(document_id, existing is None, existing is not None, duplicate.duplicate_of,
+                           bool(event and event.new_report))

@@ -203,6 +203,39 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
     db["alert_attempts"].create_index(["alert_id"])
 
 
+@migrations()
+def m005_alert_outbox(db: sqlite_utils.Database) -> None:
+    # Outbox bookkeeping: whether an alert is to be delivered at all (0 = stored only, e.g. `updated` while
+    # alert_on_update is off), when every configured channel had it (closed), and the sender's lease on a
+    # delivery row so two senders never send the same row at once.
+    db.execute("ALTER TABLE alerts ADD COLUMN deliver INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE alerts ADD COLUMN closed_at TEXT")
+    db.execute("CREATE INDEX alerts_open ON alerts(closed_at, deliver)")
+    db.execute("ALTER TABLE alert_deliveries ADD COLUMN lease_owner TEXT")
+    db.execute("ALTER TABLE alert_deliveries ADD COLUMN lease_until TEXT")
+    db.execute("CREATE INDEX alert_deliveries_due ON alert_deliveries(status, next_attempt_at)")
+    # A compact bottom-k sketch of the known version's body, so a changed version can be compared with the
+    # version that was known even after the document row was overwritten in place.
+    db.execute("ALTER TABLE report_keys ADD COLUMN sketch TEXT")
+    db.execute("ALTER TABLE report_keys ADD COLUMN portal_id TEXT")
+    # Regions already named in a deadline digest for a year: each region is reported missing once per year.
+    db.execute(
+        "CREATE TABLE deadline_notices (year INTEGER NOT NULL, region_key TEXT NOT NULL, alert_id INTEGER, "
+        "notified_at TEXT, PRIMARY KEY (year, region_key))"
+    )
+
+
+@migrations()
+def m006_corpus_dedupe(db: sqlite_utils.Database) -> None:
+    # crawler.dedupe: hash of the *normalised* body (NFKC, simplified script, no spaces or punctuation: see
+    # crawler.minhash.normalize) for exact duplicates, and how a duplicate matched its canonical document.
+    db.execute("ALTER TABLE documents ADD COLUMN dedupe_hash TEXT")
+    db.execute("ALTER TABLE documents ADD COLUMN duplicate_kind TEXT")  # exact | near | NULL (canonical)
+    db.execute("CREATE INDEX documents_dedupe_hash ON documents(dedupe_hash)")
+    # Reports, alerts, counts and search read canonical documents only.
+    db.execute("CREATE VIEW canonical_documents AS SELECT * FROM documents WHERE duplicate_of IS NULL")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring `db` up to the current schema (idempotent)."""
     migrations.apply(db)

@@ -1,0 +1,87 @@
+"""`govwatch search` and `govwatch export`: the corpus commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from crawler.cli.common import db_option, json_option, open_db, print_jsonl
+
+
+def register(main: click.Group) -> None:
+    main.add_command(search_command)
+    main.add_command(export_command)
+
+
+@click.command("search")
+@click.argument("query", nargs=-1, required=True)
+@db_option
+@json_option
+@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=20, show_default=True,
+              help="Number of results.")
+@click.option("--all", "include_duplicates", is_flag=True, help="Include duplicate copies, not only canonical "
+              "documents.")
+def search_command(query: tuple[str, ...], db_path: str, as_json: bool, limit: int,
+                   include_duplicates: bool) -> None:
+    """Full-text search of titles and bodies (Chinese words and "quoted phrases"; OR and NOT between terms).
+
+    Results are ranked (title matches first) with a highlighted snippet, region, year and URL.
+    """
+    from crawler.search import HL_CLOSE, HL_OPEN, SearchError, search
+
+    db = open_db(db_path)
+    try:
+        hits = search(db, " ".join(query), limit=limit, include_duplicates=include_duplicates)
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        print_jsonl(hit.to_json() for hit in hits)
+        return
+    if not hits:
+        click.echo("(no results)")
+        return
+    tty = sys.stdout.isatty()
+    for number, hit in enumerate(hits, start=1):
+        snippet = hit.snippet
+        if tty:
+            snippet = snippet.replace(HL_OPEN, "\x1b[1m").replace(HL_CLOSE, "\x1b[0m")
+        where = " · ".join(str(v) for v in (hit.region, hit.report_year) if v)
+        click.echo(f"{number}. {hit.title or '(untitled)'}" + (f"  [{where}]" if where else ""))
+        click.echo(f"   {snippet}")
+        click.echo(f"   {hit.url}")
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "txt"]), required=True,
+              help="jsonl | csv (UTF-8 with BOM) | parquet | txt (a folder, one file per document).")
+@click.option("--out", "out", required=True, type=click.Path(), help="Output file (a folder for txt).")
+@db_option
+@click.option("--reports-only", is_flag=True, help="Only canonical annual reports.")
+@click.option("--since", default=None, metavar="DATE", help="Only documents published on or after DATE "
+              "(YYYY-MM-DD).")
+@click.option("--segmented", is_flag=True, help="Add text_segmented: jieba tokens separated by spaces.")
+def export_command(fmt: str, out: str, db_path: str, reports_only: bool, since: str | None,
+                   segmented: bool) -> None:
+    """Export the corpus for analysis: every extraction field plus url, portal, duplicate_of, content_hash,
+    fetched_at and attachments."""
+    from crawler.export import ExportError, count_rows, export, parse_since, terminal_progress
+
+    try:
+        since_iso = parse_since(since)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    db = open_db(db_path)
+    progress = None
+    if sys.stderr.isatty():
+        progress = terminal_progress(count_rows(db, reports_only=reports_only, since=since_iso))
+    try:
+        n = export(db, fmt, out, reports_only=reports_only, since=since_iso, segmented=segmented,
+                   progress=progress)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
+    if progress is not None:
+        click.echo("", err=True)
+    click.echo(f"exported {n} document{'s' if n != 1 else ''} to {out} ({fmt})", err=True)

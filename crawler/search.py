@@ -1,0 +1,179 @@
+"""Chinese full-text search over the corpus (SQLite FTS5 + jieba).
+
+The index (`documents_fts`, kept in step with `documents` by triggers) holds jieba search-mode tokens of
+title and body. A query is never passed to FTS5 as typed: it is split into terms (whitespace-separated
+words, or "quoted phrases"), each term is segmented with jieba, and each becomes a quoted FTS5 phrase of
+its tokens (both the normal cut and the search-mode cut, OR-ed, so 营商, 复议, 行政复议, 营商环境 and
+"行政复议 决定" are found however jieba cut them in context). FTS5 syntax characters in the input
+(`* ^ : ( ) + -`, NEAR, unbalanced quotes) are thus plain text, never syntax; only the upper-case words
+`OR` and `NOT` between terms act as operators (`AND` is implicit and ignored).
+
+Ranking: bm25 with the title weighted 10x the body. Canonical documents only unless asked otherwise.
+The snippet is cut from the original text around the first match (FTS5's snippet() would return
+space-separated tokens) and the matched words are wrapped in 【】.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import asdict, dataclass
+
+import sqlite_utils
+
+from storage.segment import tokens
+
+TITLE_WEIGHT = 10.0
+BODY_WEIGHT = 1.0
+SNIPPET_CHARS = 80
+HL_OPEN, HL_CLOSE = "【", "】"
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+
+
+class SearchError(ValueError):
+    """The query cannot be run; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: int
+    title: str | None
+    url: str
+    region: str | None
+    report_year: int | None
+    published_at: str | None
+    snippet: str
+    score: float
+
+    def to_json(self) -> dict:
+        """The `govwatch search --json` record (exactly these keys)."""
+        return {"title": self.title, "url": self.url, "region": self.region, "report_year": self.report_year,
+                "snippet": self.snippet}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    match: str  # the FTS5 MATCH expression
+    words: tuple[str, ...]  # the words to highlight (longest first)
+    terms: tuple[str, ...] = ()  # the whole query terms (spaces removed): the snippet centres on these first
+
+
+def _phrase(words: list[str]) -> str:
+    return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
+
+
+def _term_expression(term: str) -> tuple[str | None, list[str]]:
+    normal = tokens(term)
+    search_mode = tokens(term, search=True)
+    if not normal and not search_mode:
+        return None, []
+    alternatives = list(dict.fromkeys(p for p in (_phrase(normal), _phrase(search_mode)) if p != '""'))
+    expr = alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
+    highlight = [re.sub(r"\s+", "", term)] + normal
+    return expr, highlight
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Turn user input into a safe FTS5 expression. Raises SearchError when nothing searchable remains."""
+    if query is None or not query.strip():
+        raise SearchError("empty query: give one or more words, e.g. 行政复议 or \"营商环境\"")
+    text = query.strip()
+    if text.count('"') % 2:  # unbalanced quote: treat the lone quote as a space
+        index = text.rfind('"')
+        text = text[:index] + " " + text[index + 1:]
+    parts: list[str] = []  # expressions and the operators OR / NOT
+    words: list[str] = []
+    term_words: list[list[str]] = []
+    for match in _TERM.finditer(text):
+        quoted, bare = match.group(1), match.group(2)
+        if bare in ("OR", "NOT", "AND"):
+            parts.append(bare)
+            continue
+        expr, highlight = _term_expression(quoted if quoted is not None else bare)
+        if expr:
+            parts.append(expr)
+            words += highlight
+            term_words.append(highlight)
+    # assemble: AND implicit; OR/NOT only between two terms
+    out: list[str] = []
+    pending_op: str | None = None
+    for part in parts:
+        if part in ("OR", "NOT", "AND"):
+            if part == "NOT" and not out:
+                raise SearchError("NOT must follow a search term, e.g. 营商环境 NOT 疫情")
+            pending_op = None if part == "AND" else part
+            continue
+        if out:
+            out.append(pending_op or "AND")
+        out.append(part)
+        pending_op = None
+    if not out:
+        raise SearchError(f"no searchable words in query {query!r}: it only holds punctuation or operators")
+    terms = tuple(dict.fromkeys(h[0] for h in term_words if h and h[0]))
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    return ParsedQuery(" ".join(out), tuple(words), terms)
+
+
+def make_snippet(text: str | None, words: tuple[str, ...] | list[str], *, width: int = SNIPPET_CHARS,
+                 open_mark: str = HL_OPEN, close_mark: str = HL_CLOSE, prefer: tuple[str, ...] = ()) -> str:
+    """A readable snippet of `text` around the first occurrence of any of `prefer` (the whole query terms),
+    else of any of `words`; every occurrence of `words` in the window is wrapped in open_mark/close_mark.
+    Falls back to the start of the text."""
+    if not text:
+        return ""
+    flat = re.sub(r"\s*\n\s*", " ", text)
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
+    first = None
+    if prefer:
+        first = re.compile("|".join(re.escape(w) for w in prefer), re.IGNORECASE).search(flat)
+    if first is None:
+        first = pattern.search(flat) if pattern else None
+    if first is None:
+        window = flat[:width]
+        return window + ("…" if len(flat) > width else "")
+    start = max(0, first.start() - width // 3)
+    end = min(len(flat), start + width)
+    start = max(0, min(start, end - width))
+    window = flat[start:end]
+    marked = pattern.sub(lambda m: f"{open_mark}{m.group(0)}{close_mark}", window)
+    return ("…" if start > 0 else "") + marked + ("…" if end < len(flat) else "")
+
+
+def search(db: sqlite_utils.Database, query: str, limit: int = 20, *,
+           include_duplicates: bool = False) -> list[SearchHit]:
+    """Best `limit` documents for `query` (bm25, title weighted), canonical documents only by default."""
+    parsed = parse_query(query)
+    if limit is None or limit < 1:
+        raise SearchError("limit must be a positive number")
+    canonical = "" if include_duplicates else "WHERE d.duplicate_of IS NULL"
+    # rank inside the FTS table first (no per-match join), then join the best few and drop duplicates;
+    # only when too many of those were duplicates, rank again without the cap
+    sql = f"""
+        SELECT d.id, d.title, d.url, d.region, d.report_year, d.published_at, d.text, f.score
+        FROM (SELECT rowid, bm25(documents_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score
+              FROM documents_fts WHERE documents_fts MATCH ? ORDER BY score LIMIT ?) AS f
+        JOIN documents AS d ON d.id = f.rowid {canonical}
+        ORDER BY f.score LIMIT ?"""
+    limit = int(limit)
+    try:
+        cap = limit * 4 + 20
+        rows = db.execute(sql, [parsed.match, cap, limit]).fetchall()
+        if len(rows) < limit and not include_duplicates:
+            total = db.execute("SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?",
+                               [parsed.match]).fetchone()[0]
+            if total > cap:
+                rows = db.execute(sql, [parsed.match, -1, limit]).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise SearchError(f"cannot run query {query!r}: {exc}") from None
+    hits = []
+    for doc_id, title, url, region, year, published, text, score in rows:
+        snippet = make_snippet(text, parsed.words, prefer=parsed.terms)
+        if HL_OPEN not in snippet and title:
+            title_snippet = make_snippet(title, parsed.words, prefer=parsed.terms)
+            if HL_OPEN in title_snippet:
+                snippet = title_snippet
+        hits.append(SearchHit(doc_id, title, url, region, year, published, snippet, float(score)))
+    return hits

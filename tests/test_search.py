@@ -1,0 +1,185 @@
+"""Chinese full-text search: jieba-segmented FTS5, ranking, snippets, safe queries, index in step."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from helpers import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+import synth  # noqa: E402
+
+from crawler import search as search_module  # noqa: E402
+from crawler.cli import main  # noqa: E402
+from crawler.ingest import store_document  # noqa: E402
+from crawler.search import SearchError, make_snippet, parse_query, search  # noqa: E402
+from storage import connect  # noqa: E402
+
+SEEDS = synth.load_seeds()
+TITLE_DOC = {
+    "url": "http://yx.gov.cn/1.html", "portal_id": "yx", "title": "某县关于持续优化营商环境工作的报告",
+    "text": "今年我县围绕中心工作,推进各项改革。\n全年办理行政复议决定书12份,纠错3件。\n营商环境有所改善。",
+    "region": "某县", "adcode": "999999", "report_year": 2023, "doc_type": "annual_report",
+    "published_at": "2024-01-05",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("search") / "t.db"
+    db = connect(path)
+    for i, seed in enumerate(SEEDS):
+        store_document(db, dict(seed, url=f"http://a.gov.cn/{i}.html", portal_id="p"))
+    store_document(db, TITLE_DOC)
+    # a repost of seed 0: must not show up twice
+    store_document(db, dict(SEEDS[0], url="http://news.cn/0.html", portal_id="news",
+                            text=synth.with_chrome(SEEDS[0]["text"], SEEDS[0])))
+    return path
+
+
+@pytest.fixture
+def db(corpus):
+    return connect(corpus)
+
+
+@pytest.mark.parametrize("query", ["营商", "复议", "行政复议", "营商环境", "法治政府建设"])
+def test_chinese_words_and_phrases_are_found(db, query):
+    hits = search(db, query)
+    assert hits, query
+    for hit in hits:
+        assert "【" in hit.snippet and "】" in hit.snippet
+        marked = hit.snippet.split("【", 1)[1].split("】", 1)[0]
+        assert marked in query or query in marked or any(w in marked for w in parse_query(query).words)
+
+
+def test_two_character_words_inside_longer_words(db):
+    # 复议 sits inside 行政复议 in every seed: search mode indexes the parts too
+    assert len(search(db, "复议")) >= len(search(db, "行政复议")) >= 3
+
+
+def test_quoted_phrase(db):
+    hits = search(db, '"行政复议 决定"')
+    assert [h.url for h in hits] == [TITLE_DOC["url"]]
+    assert "【行政复议决定】" in hits[0].snippet
+
+
+def test_title_hit_ranks_first(db):
+    hits = search(db, "营商环境")
+    assert hits[0].url == TITLE_DOC["url"]
+    assert len(hits) >= 3
+
+
+def test_hit_fields_and_readable_snippet(db):
+    hit = search(db, "行政复议", limit=1)[0]
+    assert hit.region and hit.report_year and hit.url.startswith("http")
+    # snippet is the original text, not space-separated tokens
+    core = hit.snippet.strip("…")
+    assert "行政 复议" not in core and len(core) > 20
+
+
+def test_canonical_documents_only_by_default(db):
+    urls = [h.url for h in search(db, "镜湖区", limit=50)]
+    assert "http://a.gov.cn/0.html" in urls and "http://news.cn/0.html" not in urls
+    urls = [h.url for h in search(db, "镜湖区", limit=50, include_duplicates=True)]
+    assert "http://news.cn/0.html" in urls
+
+
+def test_limit(db):
+    assert len(search(db, "法治", limit=2)) == 2
+
+
+@pytest.mark.parametrize("query", ['"营商环境', '营商 AND', 'NEAR(营商 环境)', '营商*', '^营商', 'title:营商',
+                                   '(营商 OR', '营商) 复议(', 'AND OR 营商', '"营商" "', "营商 - 复议 +"])
+def test_malformed_queries_just_work(db, query):
+    search(db, query)  # no exception
+
+
+@pytest.mark.parametrize("query", ["", "   ", "*", "()", "NOT 营商", "^:*", "AND OR"])
+def test_unsearchable_queries_give_clear_message(db, query):
+    with pytest.raises(SearchError) as info:
+        search(db, query)
+    assert "\n" not in str(info.value) and str(info.value)
+
+
+def test_operators_or_and_not(db):
+    both = {h.url for h in search(db, "镜湖区 OR 惠济区", limit=50)}
+    assert {"http://a.gov.cn/0.html", "http://a.gov.cn/1.html"} <= both
+    without = {h.url for h in search(db, "营商环境 NOT 镜湖区", limit=50)}
+    assert "http://a.gov.cn/0.html" not in without and TITLE_DOC["url"] in without
+
+
+def test_sqlite_errors_become_search_errors(db, monkeypatch):
+    monkeypatch.setattr(search_module, "parse_query",
+                        lambda q: search_module.ParsedQuery('"unterminated', ("x",)))
+    with pytest.raises(SearchError):
+        search(db, "x")
+
+
+def test_make_snippet():
+    text = "第一段没有。\n" + "甲" * 100 + "推进行政复议工作" + "乙" * 100
+    s = make_snippet(text, ["行政复议", "复议"], prefer=("行政复议",))
+    assert "【行政复议】" in s and s.startswith("…") and s.endswith("…") and "\n" not in s
+    assert make_snippet("短文本", ["无"]) == "短文本"
+
+
+# --- the index stays in step ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    return connect(tmp_path / "t.db")
+
+
+def test_fts_in_step_through_sql(fresh):
+    db = fresh
+    db.execute("INSERT INTO documents (url, title, text) VALUES ('http://x.cn/1', '标题甲', '推进营商环境建设')")
+    doc_id = db.execute("SELECT id FROM documents").fetchone()[0]
+    assert [h.id for h in search(db, "营商环境")] == [doc_id]
+    db.execute("UPDATE documents SET text = '深化行政复议改革' WHERE id = ?", [doc_id])
+    assert search(db, "营商环境") == []
+    assert [h.id for h in search(db, "行政复议")] == [doc_id]
+    db.execute("UPDATE documents SET title = '优化营商环境' WHERE id = ?", [doc_id])
+    assert [h.id for h in search(db, "营商环境")] == [doc_id]
+    db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
+    assert search(db, "行政复议") == [] and search(db, "营商环境") == []
+    assert db.execute("SELECT count(*) FROM documents_fts").fetchone()[0] == 0
+
+
+def test_fts_in_step_through_store_document(fresh):
+    db = fresh
+    first = store_document(db, {"url": "http://x.cn/a.html", "title": "报告", "text": "推进营商环境建设" * 5})
+    assert [h.id for h in search(db, "营商环境")] == [first.document_id]
+    changed = store_document(db, {"url": "http://x.cn/a.html", "title": "报告", "text": "深化行政复议改革" * 5})
+    assert changed.changed and changed.document_id == first.document_id
+    assert search(db, "营商环境") == []
+    assert [h.id for h in search(db, "行政复议")] == [first.document_id]
+    assert db.execute("SELECT count(*) FROM documents_fts").fetchone()[0] == 1
+
+
+# --- CLI --------------------------------------------------------------------------------------------------
+
+
+def test_cli_search_json(corpus):
+    result = CliRunner().invoke(main, ["search", "营商环境", "--db", str(corpus), "--json", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert 1 <= len(lines) <= 3
+    for record in lines:
+        assert set(record) == {"title", "url", "region", "report_year", "snippet"}
+    assert lines[0]["url"] == TITLE_DOC["url"]
+
+
+def test_cli_search_table_and_errors(corpus):
+    runner = CliRunner()
+    result = runner.invoke(main, ["search", "行政复议", "--db", str(corpus)])
+    assert result.exit_code == 0 and "【行政复议】" in result.output and "http://" in result.output
+    result = runner.invoke(main, ["search", "*", "--db", str(corpus)])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert "no searchable words" in result.output
+    result = runner.invoke(main, ["search", '"营商环境', "--db", str(corpus)])
+    assert result.exit_code == 0
