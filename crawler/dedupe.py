@@ -54,7 +54,6 @@ from crawler.config import DedupeSettings
 
 DEFAULT_THRESHOLD = DedupeSettings().threshold
 MIN_NEAR_CHARS = 50  # normalised characters below which only exact duplicates count
-_threshold = DEFAULT_THRESHOLD
 _REGION_PART = re.compile(r".+?(?:自治区|自治州|自治县|特别行政区|省|市|区|县|旗|盟)")
 
 
@@ -64,13 +63,6 @@ class DedupeResult:
     similarity: float | None  # estimated Jaccard similarity to duplicate_of
     kind: str | None  # 'exact' | 'near' | None (canonical)
     replaced: int | None = None  # the former canonical this document displaced (its group now points here)
-
-
-def configure(settings: DedupeSettings | float | None) -> None:
-    """Set the process-wide near-duplicate threshold (call with `config.dedupe` when a crawl starts)."""
-    global _threshold
-    value = settings.threshold if isinstance(settings, DedupeSettings) else settings
-    _threshold = DEFAULT_THRESHOLD if value is None else float(value)
 
 
 def exact_hash(normalized: str) -> str | None:
@@ -216,7 +208,7 @@ def assign_duplicate(db: sqlite_utils.Database, document_id: int, *,
     Call inside the transaction that stored the row (crawler.ingest.store_document does). Safe to call
     again for a changed row: its old bands and group role are cleared first.
     """
-    threshold = _threshold if threshold is None else threshold
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     row = _row(db, document_id)
     if row is None:
         raise KeyError(f"no document with id {document_id}")

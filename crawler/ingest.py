@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from crawler.alerts import AlertPolicy, on_document_stored
+from crawler.dedupe import assign_duplicate
 from crawler.urls import canonicalize
 from storage import now_iso, transaction
 
@@ -35,9 +37,12 @@ def body_hash(text: str | None) -> str:
 
 
 def store_document(db: sqlite_utils.Database, doc: dict, *, run_id: int | None = None,
-                   policy=None) -> StoreResult:
+                   policy: AlertPolicy | None = None, dedupe_threshold: float | None = None) -> StoreResult:
     """Insert or update one document (a dict with the Record fields plus `url`, `portal_id` and optionally
-    `site_name`, `attachments`, `text_sources`, `fetched_at`). Idempotent for unchanged content."""
+    `site_name`, `attachments`, `text_sources`, `fetched_at`). Idempotent for unchanged content.
+
+    `policy` is the alert policy (`AlertPolicy.from_settings(config.alerts)`), `dedupe_threshold` the
+    `[dedupe] threshold`; both default to the config defaults."""
     url = canonicalize(doc["url"])
     now = now_iso()
     content_hash = body_hash(doc.get("text"))
@@ -66,13 +71,8 @@ def store_document(db: sqlite_utils.Database, doc: dict, *, run_id: int | None =
         else:
             row["first_seen_at"] = now
             document_id = db["documents"].insert(row).last_pk
-        # dedupe (crawler.dedupe) before alerts: the row's duplicate link commits with it
-        from crawler.dedupe import assign_duplicate
-
-        duplicate = assign_duplicate(db, document_id)
-        # alerts (crawler.alerts): the alert row commits with the document; `policy` is an AlertPolicy
-        from crawler.alerts import on_document_stored
-
+        # dedupe first: alerts only ever fire for canonical documents
+        duplicate = assign_duplicate(db, document_id, threshold=dedupe_threshold)
         event = on_document_stored(db, document_id, created=existing is None, changed=existing is not None,
                                    policy=policy)
         return StoreResult(document_id, existing is None, existing is not None, duplicate.duplicate_of,

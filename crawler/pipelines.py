@@ -30,7 +30,8 @@ class StorePipeline:
         portal_id = doc["portal_id"]
         stats = spider.stats_by_portal[portal_id]
         try:
-            result = store_document(spider.db, doc, run_id=spider.run_ids.get(portal_id), policy=self.policy)
+            result = store_document(spider.db, doc, run_id=spider.run_ids.get(portal_id), policy=self.policy,
+                                    dedupe_threshold=spider.config.dedupe.threshold)
         except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
             logger.exception("storing %s failed", doc.get("url"))
             spider.note_error(portal_id, f"store failed for {doc.get('url')}: {exc}")

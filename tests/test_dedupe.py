@@ -236,13 +236,11 @@ def test_threshold_is_configurable(db):
     with transaction(db):
         strict = dedupe.assign_duplicate(db, b_id, threshold=0.999)
     assert strict.duplicate_of is None
-    dedupe.configure(0.5)
-    try:
-        with transaction(db):
-            assert dedupe.assign_duplicate(db, b_id).duplicate_of == a.document_id
-    finally:
-        dedupe.configure(None)
-    assert dedupe._threshold == dedupe.DEFAULT_THRESHOLD
+    with transaction(db):
+        assert dedupe.assign_duplicate(db, b_id, threshold=0.5).duplicate_of == a.document_id
+    c = store_document(db, doc(seed, "http://c.cn/1.html", text=synth.edited_paragraph(seed["text"], random.Random(2))),
+                       dedupe_threshold=0.999)
+    assert c.duplicate_of is None
 
 
 def test_lsh_candidates_not_whole_corpus(db):
