@@ -48,6 +48,8 @@ def attachment_kind(url: str, content_type: str | None = None, data: bytes | Non
         if data and data[:2] == b"PK" and ext in ("doc", "wps"):
             return "docx"
         return ext
+    if data and data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE2: a legacy Word (or WPS) file
+        return "doc"
     ctype = (content_type or "").lower()
     if "pdf" in ctype:
         return "pdf"

@@ -129,11 +129,10 @@ def signature_from_hashes(hashes: np.ndarray) -> np.ndarray:
         # rotation densification: an empty bin borrows the next non-empty bin's value (circularly),
         # tagged with the distance so that borrowed and own values never collide by accident
         idx = np.flatnonzero(filled)
-        for b in np.flatnonzero(~filled):
-            pos = np.searchsorted(idx, b)
-            src = idx[pos] if pos < len(idx) else idx[0]
-            dist = (src - b) % NUM_PERM
-            sig[b] = sig[src] | (np.uint64(dist) << np.uint64(_VALUE_BITS))
+        empty = np.flatnonzero(~filled)
+        src = idx[np.searchsorted(idx, empty) % len(idx)]
+        dist = ((src - empty) % NUM_PERM).astype(np.uint64)
+        sig[empty] = sig[src] | (dist << np.uint64(_VALUE_BITS))
     return sig
 
 

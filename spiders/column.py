@@ -304,8 +304,7 @@ class ColumnSpider(scrapy.Spider):
             record_title = record.title or entry.title
             page_text, published, site_name = record.text, record.published_at or entry.date, analysed.site_name
             region, adcode, source, author = record.region, record.adcode, record.source, record.author
-            links = list(analysed.attachments) + attachment_links(response)
-            attachments = await self._attachments(portal, response, links)
+            attachments = await self._attachments(portal, response, analysed.attachments)
         text, sources, from_attachments = merge_text(page_text, attachments)
         if from_attachments or not page_text:
             doc_type = classify(record_title, text)
@@ -330,10 +329,10 @@ class ColumnSpider(scrapy.Spider):
         seen: set[str] = set()
         max_bytes = self._setting("GOVWATCH_MAX_ATTACHMENT_BYTES")
         for url, label in links:
-            if not is_attachment_url(url) or url in seen:
-                continue
-            seen.add(url)
             name = attachment_name(url, label)
+            if not (is_attachment_url(url) or is_attachment_url(name)) or url in seen:
+                continue  # spreadsheets and OFD files are listed by extraction but hold no report text
+            seen.add(url)
             if (urlsplit(url).hostname or "") not in portal.hosts:
                 self.note_offsite(portal.id, url)
                 results.append(AttachmentText(url, name, "error", "", "off-site host not fetched"))
@@ -389,31 +388,6 @@ class ColumnSpider(scrapy.Spider):
         else:
             message = f"{type(exc).__name__}: {exc} ({request.url})"
         self.note_error(portal_id, message)
-
-
-def attachment_links(response) -> list[tuple[str, str]]:
-    """(absolute url, link text) of the page's links to PDF/DOC/DOCX/WPS files (by href or link text)."""
-    from urllib.parse import urljoin
-
-    from spiders.adapters.common import clean_text, parse_fragment
-
-    try:
-        text = response.text
-    except AttributeError:
-        return []
-    root = parse_fragment(text)
-    if root is None:
-        return []
-    found = []
-    for a in root.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not href or href.lower().startswith(("javascript", "mailto", "#")):
-            continue
-        label = clean_text(a.text_content())
-        url = urljoin(response.url, href)
-        if is_attachment_url(url):
-            found.append((url, label))
-    return found
 
 
 def _header(response, name: str) -> str | None:

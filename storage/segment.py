@@ -31,7 +31,8 @@ def tokens(text: str | None, *, search: bool = False) -> list[str]:
     if not text:
         return []
     tokenizer = _jieba()
-    words = tokenizer.cut_for_search(text) if search else tokenizer.cut(text)
+    # HMM off: new-word guessing makes segmentation slower and less repeatable between index and query
+    words = tokenizer.cut_for_search(text, HMM=False) if search else tokenizer.cut(text, HMM=False)
     return [w for w in words if not _PUNCT_OR_SPACE.match(w)]
 
 

@@ -184,14 +184,17 @@ def _attachments(scope, base: str | None) -> list[tuple[str, str]]:
     out, seen = [], set()
     for a in scope.iter("a"):
         href = (a.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "#", "mailto:")) or not _ATTACH_RE.search(href):
+        if not href or href.startswith(("javascript:", "#", "mailto:")):
+            continue
+        label = squash(_text(a)) or squash(a.get("title"))
+        # download handlers (downfile.jsp?id=…) hide the extension: the link text names the file then
+        if not (_ATTACH_RE.search(href) or _ATTACH_RE.search(label + "?")):
             continue
         link = urljoin(base, href) if base else href
         if link in seen:
             continue
         seen.add(link)
-        label = squash(_text(a)) or squash(a.get("title")) or urlsplit(link).path.rsplit("/", 1)[-1]
-        out.append((link, label))
+        out.append((link, label or urlsplit(link).path.rsplit("/", 1)[-1]))
     return out
 
 
