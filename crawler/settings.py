@@ -20,7 +20,7 @@ GOVWATCH_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles per retr
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50% (Scrapy >= 2.19; older versions randomise the same way by default)
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -59,7 +59,6 @@ def build_settings(config: Config, *, db_path: str | None = None, overrides: dic
         USER_AGENT=crawl.user_agent,
         ROBOTSTXT_OBEY=crawl.obey_robots,
         DOWNLOAD_DELAY=crawl.download_delay,
-        RANDOMIZE_DOWNLOAD_DELAY=crawl.download_delay > 0,
         AUTOTHROTTLE_ENABLED=crawl.autothrottle,
         AUTOTHROTTLE_START_DELAY=max(crawl.download_delay, 1.0),
         CONCURRENT_REQUESTS_PER_DOMAIN=crawl.concurrency_per_domain,
