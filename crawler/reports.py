@@ -24,12 +24,13 @@ def reports(db: sqlite_utils.Database, *, year: int | None = None, region: str |
 
 
 def status(db: sqlite_utils.Database, portal_ids: list[str] | None = None) -> list[dict]:
-    """One row per portal: id, status (ok | blocked | error | never), reason, last_crawl_at, documents,
-    reports (canonical annual reports) and next_run (None until scheduling fills it)."""
+    """One row per portal: id, status (ok | blocked | error | never), reason, last_crawl_at, documents and
+    reports (canonical ones: a repost counts where it was first published) and next_run (from `watch`)."""
     sql = """
         SELECT p.id AS id, COALESCE(p.status, 'never') AS status, p.reason AS reason,
                p.last_crawl_at AS last_crawl_at,
-               (SELECT COUNT(*) FROM documents d WHERE d.portal_id = p.id) AS documents,
+               (SELECT COUNT(*) FROM documents d WHERE d.portal_id = p.id AND d.duplicate_of IS NULL)
+                 AS documents,
                (SELECT COUNT(*) FROM documents d WHERE d.portal_id = p.id AND d.doc_type = 'annual_report'
                   AND d.duplicate_of IS NULL) AS reports
         FROM portals p ORDER BY p.id"""
