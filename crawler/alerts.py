@@ -13,8 +13,8 @@ A *report key* is ``adcode:<adcode>:<year>`` for a report whose region resolved 
   ``alert_on_baseline``; otherwise it writes a ``new_report`` alert (``late_report`` when the report was
   published after its 1 April deadline). The alert's ``dedupe_key`` is ``report:<key>``, unique in the table,
   so a repost, a re-crawl, a restart or the same report on a second portal can never alert twice;
-* for a known key whose body hash differs: compares the new body with the known version (a bottom-k sketch
-  kept in ``report_keys.sketch``); below `AlertPolicy.update_similarity` it is an ``updated`` alert
+* for a known key whose body hash differs: compares the new body with the known version (its MinHash
+  signature, kept in ``report_keys.sketch``); below `AlertPolicy.update_similarity` it is an ``updated`` alert
   (``dedupe_key = updated:<key>:<body hash>``), delivered only with ``alert_on_update`` (otherwise stored
   with ``deliver = 0`` and no delivery rows).
 
@@ -38,7 +38,6 @@ SQLite commit, per message -- is the only way a channel can receive a message tw
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -48,6 +47,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlite_utils
 
+from crawler import minhash as mh
 from crawler import notify
 from crawler.config import AlertSettings
 from storage import now_iso, transaction
@@ -56,8 +56,6 @@ log = logging.getLogger("govwatch.alerts")
 
 LEASE_SECONDS = 300  # longer than any single send (Apprise request timeouts are well below this)
 MAX_BACKOFF = 6 * 3600
-SKETCH_SIZE = 128
-SHINGLE = 5
 DELIVERED_KINDS = ("new_report", "late_report", "missing_digest", "test")
 
 
@@ -160,25 +158,17 @@ def report_key(row: dict) -> str | None:
     return f"title:{title}:{year}" if title else None
 
 
-def sketch(text: str | None) -> list[int]:
-    """Bottom-k sketch of the body's character 5-gram shingles (whitespace removed)."""
-    body = re.sub(r"\s+", "", text or "")
-    if not body:
-        return []
-    grams = {body[i:i + SHINGLE] for i in range(max(1, len(body) - SHINGLE + 1))}
-    hashes = {int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "big") for g in grams}
-    return sorted(hashes)[:SKETCH_SIZE]
+def sketch(text: str | None) -> str:
+    """The body's MinHash signature (the one dedupe uses), hex-encoded for `report_keys.sketch`."""
+    return mh.to_bytes(mh.signature(text)).hex()
 
 
-def similarity(a: list[int] | None, b: list[int] | None) -> float:
-    """Estimated Jaccard similarity of two bottom-k sketches."""
-    if not a and not b:
-        return 1.0
-    if not a or not b:
+def similarity(a: str | bytes | None, b: str | bytes | None) -> float:
+    """Estimated Jaccard similarity of two bodies from their signatures (hex or bytes)."""
+    sig_a, sig_b = (mh.from_bytes(bytes.fromhex(x) if isinstance(x, str) else x) for x in (a, b))
+    if sig_a is None or sig_b is None:
         return 0.0
-    sa, sb = set(a), set(b)
-    union = sorted(sa | sb)[: min(SKETCH_SIZE, max(len(sa), len(sb)))]
-    return sum(1 for h in union if h in sa and h in sb) / len(union)
+    return mh.similarity(sig_a, sig_b)
 
 
 def _date10(value) -> date | None:
@@ -207,7 +197,7 @@ def on_document_stored(db: sqlite_utils.Database, document_id: int, *, created: 
         return None
     row = next(db.query(
         "SELECT d.id, d.url, d.portal_id, d.title, d.text, d.published_at, d.source, d.region, d.adcode, "
-        "d.report_year, d.doc_type, d.duplicate_of, d.content_hash, p.name AS portal_name, "
+        "d.report_year, d.doc_type, d.duplicate_of, d.content_hash, d.minhash, p.name AS portal_name, "
         "p.baseline_done AS baseline_done FROM documents d LEFT JOIN portals p ON p.id = d.portal_id "
         "WHERE d.id = ?", [document_id]), None)
     if not row or row["doc_type"] != "annual_report" or not row["report_year"] or row["duplicate_of"] is not None:
@@ -222,14 +212,14 @@ def on_document_stored(db: sqlite_utils.Database, document_id: int, *, created: 
         if owned and not created:
             key = owned["key"]
         known = next(db.query("SELECT * FROM report_keys WHERE key = ?", [key]), None)
-        body_sketch = sketch(row["text"])
+        body_sketch = row["minhash"].hex() if row["minhash"] else sketch(row["text"])
         baseline = not row["baseline_done"]
         today = policy.current_date()
         info = _info(row)
         if known is None:
             db["report_keys"].insert({
                 "key": key, "document_id": document_id, "content_hash": row["content_hash"],
-                "first_seen_at": now_iso(), "baseline": int(baseline), "sketch": json.dumps(body_sketch),
+                "first_seen_at": now_iso(), "baseline": int(baseline), "sketch": body_sketch,
                 "portal_id": row["portal_id"],
             })
             kind = "late_report" if is_late(row["report_year"], row["published_at"], today) else "new_report"
@@ -239,18 +229,15 @@ def on_document_stored(db: sqlite_utils.Database, document_id: int, *, created: 
             return _write_alert(db, policy, kind, f"report:{key}", info, key=key, baseline=baseline)
         if known["content_hash"] == row["content_hash"]:
             return None
-        try:
-            known_sketch = json.loads(known["sketch"]) if known["sketch"] else None
-        except ValueError:
-            known_sketch = None
-        if known_sketch is None:  # a key recorded before sketches existed: compare with its document
+        known_sketch = known["sketch"]
+        if not known_sketch:  # a key recorded before sketches existed: compare with its document
             other = next(db.query("SELECT text FROM documents WHERE id = ?", [known["document_id"]]), None)
-            known_sketch = sketch(other["text"]) if other and known["document_id"] != document_id else []
+            known_sketch = sketch(other["text"]) if other and known["document_id"] != document_id else None
         score = similarity(known_sketch, body_sketch)
         if score >= policy.update_similarity:
             return None
         db.execute("UPDATE report_keys SET content_hash = ?, sketch = ? WHERE key = ?",
-                   [row["content_hash"], json.dumps(body_sketch), key])
+                   [row["content_hash"], body_sketch, key])
         info["similarity"] = score
         return _write_alert(db, policy, "updated", f"updated:{key}:{row['content_hash']}", info, key=key,
                             baseline=baseline)
