@@ -94,6 +94,10 @@ def candidates_from_page(html: str, url: str, *, hosts: tuple[str, ...] = (), pa
     return list(found.values()), sections
 
 
+class DiscoverError(RuntimeError):
+    """The home page could not be fetched (network error, HTTP error, robots.txt); the message says why."""
+
+
 class _Fetcher:
     def __init__(self, user_agent: str, obey_robots: bool, delay: float, timeout: float):
         self.user_agent = user_agent
@@ -102,6 +106,7 @@ class _Fetcher:
         self.timeout = timeout
         self.robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self.last = 0.0
+        self.last_error: str | None = None  # why the latest `page()` returned None
 
     def _get(self, url: str) -> tuple[int, bytes, str]:
         wait = self.last + self.delay - time.monotonic()
@@ -137,24 +142,31 @@ class _Fetcher:
 
     def page(self, url: str) -> str | None:
         if not self.allowed(url):
+            self.last_error = "robots.txt disallows it"
             return None
         try:
             status, body, ctype = self._get(url)
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            self.last_error = str(getattr(exc, "reason", None) or exc)
             return None
         if status != 200:
+            self.last_error = f"HTTP {status}"
             return None
         return decode_html(body, ctype)
 
 
 def discover(url: str, *, user_agent: str = DEFAULT_USER_AGENT, obey_robots: bool = True, delay: float = 0.5,
              hosts: tuple[str, ...] | None = None, max_pages: int = 20, timeout: float = 20) -> list[Candidate]:
-    """Candidate 法治政府建设 columns reachable from the home page `url` (depth <= 2, same host), best first."""
+    """Candidate 法治政府建设 columns reachable from the home page `url` (depth <= 2, same host), best first.
+
+    Raises DiscoverError when the home page itself cannot be fetched."""
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise DiscoverError(f"{url}: not an http(s) URL")
     hosts = tuple(hosts or (urlsplit(url).hostname or "",))
     fetcher = _Fetcher(user_agent, obey_robots, delay, timeout)
     home = fetcher.page(url)
     if home is None:
-        return []
+        raise DiscoverError(f"cannot fetch {url}: {fetcher.last_error}")
     ranked: dict[str, Candidate] = {}
 
     def add(cands):

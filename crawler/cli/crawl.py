@@ -28,6 +28,7 @@ def crawl_command(config_path: str, db_path: str, portal_ids: tuple[str, ...], t
     """Crawl the configured portals (in a subprocess) and print a summary per portal.
 
     Exits 0 when the crawl ran, even if a portal was blocked; non-zero when nothing could run."""
+    from crawler.alerts import flush_after_crawl
     from crawler.runner import CrawlError, crawl
 
     config = open_config(config_path)
@@ -57,7 +58,7 @@ def crawl_command(config_path: str, db_path: str, portal_ids: tuple[str, ...], t
         click.echo(f"crawl timed out after {summary.duration:.0f} s", err=True)
     elif summary.status == "error":
         click.echo(f"crawl process failed: {summary.error}", err=True)
-    from crawler.alerts import flush_after_crawl; click.echo(flush_after_crawl(open_db(db_path), config), err=True)
+    click.echo(flush_after_crawl(open_db(db_path), config), err=True)
 
 
 @click.command("discover")
@@ -66,9 +67,12 @@ def crawl_command(config_path: str, db_path: str, portal_ids: tuple[str, ...], t
 @json_option
 def discover_command(url: str, limit: int, as_json: bool) -> None:
     """Find a portal's 法治政府建设 / 法治建设 / 依法行政 columns from its home page (ranked)."""
-    from crawler.discover import discover
+    from crawler.discover import DiscoverError, discover
 
-    candidates = discover(url)[:limit]
+    try:
+        candidates = discover(url)[:limit]
+    except DiscoverError as exc:
+        raise click.ClickException(str(exc)) from None
     rows = [{"score": c.score, "text": c.text, "url": c.url} for c in candidates]
     if as_json:
         print_jsonl(rows)
