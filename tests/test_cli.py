@@ -1,4 +1,4 @@
-"""`govwatch extract`: JSON Lines out, one-line errors for bad files, the rest still processed."""
+"""CLI behaviour at the edges: JSON Lines out, one-line errors for bad input, the rest still processed."""
 
 import json
 from pathlib import Path
@@ -44,3 +44,15 @@ def test_url_option_feeds_dates_from_the_url(tmp_path):
                                        "http://www.example.gov.cn/zwgk/202203/t20220330_1.html"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["published_at"] == "2022-03-30"
+
+
+def test_discover_reports_an_unreachable_home_page_in_one_line():
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = CliRunner().invoke(main, ["discover", f"http://127.0.0.1:{port}/"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot fetch http://127.0.0.1:{port}/")
+    assert "Traceback" not in result.output
