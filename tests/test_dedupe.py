@@ -267,3 +267,17 @@ def test_templated_reports_of_different_regions_do_not_merge(db):
     # without any region metadata the same pair is a near duplicate
     result = store_document(db, doc(other, "http://a.cn/t3.html", text=text + "。", region=None, adcode=None))
     assert result.duplicate_of is not None
+
+
+def test_reports_and_status_count_canonical_documents_only(db):
+    from crawler.reports import reports, status
+
+    seed = SEEDS[1]
+    store_document(db, doc(seed, "http://city.gov.cn/a.html", portal="city"))
+    store_document(db, doc(seed, "http://province.gov.cn/b.html", portal="province",
+                           text=synth.with_chrome(seed["text"], seed)))
+    for pid in ("city", "province"):
+        db.execute("INSERT OR IGNORE INTO portals (id, name) VALUES (?, ?)", [pid, pid])
+    counts = {row["id"]: (row["documents"], row["reports"]) for row in status(db)}
+    assert (counts["city"], counts["province"]) == ((1, 1), (0, 0))
+    assert [r["url"] for r in reports(db)] == ["http://city.gov.cn/a.html"]
