@@ -5,7 +5,8 @@ Every duplicate keeps its own row and points at its group's canonical document (
 (a duplicate never points at another duplicate). Reports, alerts, counts and search use canonical rows only
 (`duplicate_of IS NULL`, or the `canonical_documents` view).
 
-Canonical choice: the copy from the issuing region's own portal (the document's `portal_id` is a portal
+Canonical choice: a copy typed `annual_report` over any other type, then the copy from the issuing region's
+own portal (the document's `portal_id` is a portal
 whose `adcode` equals the document's adcode, or whose name/region, or the page's `site_name`, names the
 region), then the earliest `published_at`, then the first stored. When a newly stored copy beats the
 group's canonical, the whole group is re-pointed to it in the same transaction.
@@ -81,7 +82,8 @@ def canonical_id(db: sqlite_utils.Database, document_id: int) -> int:
     return current
 
 
-_COLUMNS = "id, text, published_at, portal_id, adcode, region, site_name, report_year, minhash, dedupe_hash"
+_COLUMNS = ("id, text, published_at, portal_id, adcode, region, site_name, report_year, doc_type, minhash, "
+            "dedupe_hash")
 
 
 def _row(db, document_id: int) -> dict | None:
@@ -123,9 +125,12 @@ def _own_portal(db, row: dict, cache: dict | None = None) -> bool:
 
 
 def _rank(db, row: dict, cache: dict | None = None) -> tuple:
-    """Sort key of canonical candidates: own portal first, then earliest published, then first stored."""
+    """Sort key of canonical candidates: a copy typed as the annual report first (a news item quoting the
+    report must not swallow it: only canonical reports alert), then own portal, earliest published, first
+    stored."""
     published = row.get("published_at") or ""
-    return (0 if _own_portal(db, row, cache) else 1, 0 if published else 1, published, row["id"])
+    return (0 if row.get("doc_type") == "annual_report" else 1, 0 if _own_portal(db, row, cache) else 1,
+            0 if published else 1, published, row["id"])
 
 
 def _signature(row: dict) -> np.ndarray | None:

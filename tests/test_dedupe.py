@@ -281,3 +281,12 @@ def test_reports_and_status_count_canonical_documents_only(db):
     counts = {row["id"]: (row["documents"], row["reports"]) for row in status(db)}
     assert (counts["city"], counts["province"]) == ((1, 1), (0, 0))
     assert [r["url"] for r in reports(db)] == ["http://city.gov.cn/a.html"]
+
+
+def test_a_news_item_quoting_a_report_never_takes_the_canonical_role(db):
+    seed = SEEDS[0]
+    news = store_document(db, doc(seed, "http://news.cn/early.html", title="镜湖区法治政府建设工作综述",
+                                  doc_type="news", report_year=None, published_at="2021-01-05"))
+    report = store_document(db, doc(seed, "http://jinghu.gov.cn/r.html", portal="own"))
+    assert report.duplicate_of is None
+    assert row(db, news.document_id)["duplicate_of"] == report.document_id
