@@ -165,7 +165,7 @@ def _make_canonical(db, new: dict, old: dict, cache: dict | None = None) -> None
                "WHERE id = ?", [new["id"]])
     for member in _members(db, old["id"]) + [old]:
         if member["id"] != new["id"]:
-            _link(db, member, new)
+            _link_or_release(db, member, new)
 
 
 def _detach(db, row: dict) -> None:
@@ -179,7 +179,19 @@ def _detach(db, row: dict) -> None:
                "WHERE id = ?", [heir["id"]])
     for member in members:
         if member["id"] != heir["id"]:
-            _link(db, member, heir)
+            _link_or_release(db, member, heir)
+
+
+def _link_or_release(db, member: dict, canonical: dict) -> None:
+    """Re-point a group member at a new canonical, unless that one is a different report (another year or
+    region) and not an exact copy: then the member stands alone as its own canonical."""
+    exact = bool(member.get("dedupe_hash")) and member.get("dedupe_hash") == canonical.get("dedupe_hash")
+    if not exact and _different_reports(canonical, member.get("report_year"), member.get("adcode"),
+                                        member.get("region")):
+        db.execute("UPDATE documents SET duplicate_of = NULL, similarity = NULL, duplicate_kind = NULL "
+                   "WHERE id = ?", [member["id"]])
+        return
+    _link(db, member, canonical)
 
 
 def _candidates(db, document_id: int, buckets: list[int]) -> list[int]:
@@ -266,9 +278,10 @@ def assign_duplicate(db: sqlite_utils.Database, document_id: int, *,
     if _rank(db, row, cache) < _rank(db, group, cache):
         _make_canonical(db, row, group, cache)
         return DedupeResult(None, None, None, replaced=group["id"])
-    _link(db, row, group)
-    linked = db.execute("SELECT similarity, duplicate_kind FROM documents WHERE id = ?", [document_id]).fetchone()
-    return DedupeResult(group["id"], linked[0], linked[1])
+    _link_or_release(db, row, group)
+    linked = db.execute("SELECT duplicate_of, similarity, duplicate_kind FROM documents WHERE id = ?",
+                        [document_id]).fetchone()
+    return DedupeResult(*linked)
 
 
 def rebuild(db: sqlite_utils.Database, *, threshold: float | None = None, batch: int = 500,

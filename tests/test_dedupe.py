@@ -290,3 +290,18 @@ def test_a_news_item_quoting_a_report_never_takes_the_canonical_role(db):
     report = store_document(db, doc(seed, "http://jinghu.gov.cn/r.html", portal="own"))
     assert report.duplicate_of is None
     assert row(db, news.document_id)["duplicate_of"] == report.document_id
+
+
+def test_a_new_canonical_releases_members_that_are_different_reports(db):
+    seed = SEEDS[0]
+    body = seed["text"]
+    news = store_document(db, doc(seed, "http://news.cn/n.html", title="镜湖区法治建设综述", doc_type="news",
+                                  report_year=None, published_at="2021-05-01"))
+    older = store_document(db, doc(seed, "http://jinghu.gov.cn/2019.html", report_year=2019,
+                                   title="镜湖区2019年法治政府建设情况报告", published_at="2020-03-01",
+                                   text=synth.edited_paragraph(body, random.Random(5))))
+    newer = store_document(db, doc(seed, "http://jinghu.gov.cn/2020.html", text=body, published_at="2021-03-31"))
+    # the 2020 report is an exact copy of the news body, which joined the 2019 report's group: a report of
+    # another year, so the 2020 report stands alone instead of being swallowed
+    assert newer.duplicate_of is None and older.duplicate_of is None and newer.new_report
+    assert row(db, news.document_id)["duplicate_of"] in (older.document_id, newer.document_id)
