@@ -409,3 +409,20 @@ def test_json_api_column_paged_and_recrawled_cheaply(tmp_path):
         assert summary.portals["gk"].new_reports == 1
         details = [p for p, q, s in [(r.path, r.query, r.status) for r in server.requests] if "/content/" in p]
         assert len(details) == 1
+
+
+def test_a_down_portal_is_retried_with_backoff_then_recorded_as_error(tmp_path):
+    with PortalServer([CountyPortal("down", "停机县", [report("示例县", 2023)])], offsite=False) as server:
+        server.set_down("down", True)
+        config = server.write_config(tmp_path / "g.toml", download_delay=0, autothrottle=False, obey_robots=False,
+                                     retry_times=2)
+        summary = crawl(config, tmp_path / "g.db", timeout=60)
+        column_hits = [r for r in server.requests if r.portal == "down" and r.path != "/robots.txt"]
+    assert summary.status == "ok"  # the crawl ran; the portal is the one in trouble
+    assert summary.portals["down"].status == "error"
+    assert len(column_hits) == 3 and all(r.status == 503 for r in column_hits)  # first try + 2 retries
+    gaps = [b.at - a.at for a, b in zip(column_hits, column_hits[1:])]
+    assert gaps[1] > gaps[0] > 0.1  # exponential backoff between the retries
+    db = connect(tmp_path / "g.db")
+    assert next(db.query("SELECT status, reason FROM portals WHERE id = 'down'"))["status"] == "error"
+    assert db["documents"].count == 0
