@@ -100,6 +100,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=300, help="detail pages on the portal (default 300)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests per host (both crawls; default 8)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating bare/full rounds; medians are reported (default 3)")
     parser.add_argument("--bare", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
@@ -126,21 +128,28 @@ def main() -> None:
             if proc.returncode:
                 print(proc.stderr[-2000:], file=sys.stderr)
 
-        def full():
-            summary = crawl(config, db, timeout=900, log_level="WARNING")
+        def full(database=None):
+            summary = crawl(config, database or db, timeout=900, log_level="WARNING")
             if summary.status != "ok":
                 print(f"govwatch crawl status {summary.status}: {summary.error}\n{summary.log[-2000:]}", file=sys.stderr)
             return dict(summary={pid: dict(pages=p.pages, documents=p.new_documents, reports=p.new_reports,
                                            errors=p.errors) for pid, p in summary.portals.items()})
 
-        a = measure(server, bare)
-        b = measure(server, full)
-        c = measure(server, full)
+        rounds_a, rounds_b = [], []
+        for n in range(args.rounds):  # alternate, so machine noise hits both sides alike
+            rounds_a.append(measure(server, bare))
+            fresh = db if n == args.rounds - 1 else Path(tmp) / f"round{n}.db"
+            rounds_b.append(measure(server, lambda: full(fresh)))
+        c = measure(server, full)  # recrawl of the last round's database
+        a, b = (sorted(r, key=lambda m: m["pages_per_s_wall"])[len(r) // 2] for r in (rounds_a, rounds_b))
 
     def line(label, m):
         return (f"{label:30} {m['pages']:5d} pages  wall {m['wall']:6.2f}s  {m['pages_per_s_wall']:7.1f} pages/s"
                 f"  | active {m['span']:6.2f}s  {m['pages_per_s_active']:7.1f} pages/s  statuses {m['statuses']}")
 
+    for n, (ra, rb) in enumerate(zip(rounds_a, rounds_b), start=1):
+        print(f"  round {n}: bare {ra['pages_per_s_wall']:6.1f} pages/s, full {rb['pages_per_s_wall']:6.1f} pages/s")
+    print(f"median of {len(rounds_a)} rounds:")
     print(line("(a) bare Scrapy download", a))
     print(line("(b) govwatch full pipeline", b))
     print(f"    govwatch summary: {json.dumps(b.get('summary'), ensure_ascii=False)}")

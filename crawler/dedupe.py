@@ -146,26 +146,20 @@ def _sim(a: dict, b: dict) -> float:
     return mh.similarity(sa, sb)
 
 
-def _link(db, member: dict, canonical: dict) -> None:
-    exact = bool(member.get("dedupe_hash")) and member.get("dedupe_hash") == canonical.get("dedupe_hash")
-    db.execute("UPDATE documents SET duplicate_of = ?, similarity = ?, duplicate_kind = ? WHERE id = ?",
-               [canonical["id"], 1.0 if exact else round(_sim(member, canonical), 4),
-                "exact" if exact else "near", member["id"]])
+_MEMBER_COLUMNS = "id, published_at, portal_id, adcode, region, site_name, report_year, doc_type, minhash, dedupe_hash"
 
 
 def _members(db, canonical_id_: int) -> list[dict]:
-    cursor = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE duplicate_of = ?", [canonical_id_])
+    cursor = db.execute(f"SELECT {_MEMBER_COLUMNS} FROM documents WHERE duplicate_of = ?", [canonical_id_])
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, values)) for values in cursor]
 
 
-def _make_canonical(db, new: dict, old: dict, cache: dict | None = None) -> None:
+def _make_canonical(db, new: dict, old: dict) -> None:
     """Re-point `old` (a canonical) and all its duplicates to `new`, which becomes canonical."""
     db.execute("UPDATE documents SET duplicate_of = NULL, similarity = NULL, duplicate_kind = NULL "
                "WHERE id = ?", [new["id"]])
-    for member in _members(db, old["id"]) + [old]:
-        if member["id"] != new["id"]:
-            _link_or_release(db, member, new)
+    _repoint(db, _members(db, old["id"]) + [old], new)
 
 
 def _detach(db, row: dict) -> None:
@@ -177,21 +171,28 @@ def _detach(db, row: dict) -> None:
     heir = min(members, key=lambda m: _rank(db, m, cache))
     db.execute("UPDATE documents SET duplicate_of = NULL, similarity = NULL, duplicate_kind = NULL "
                "WHERE id = ?", [heir["id"]])
+    _repoint(db, members, heir)
+
+
+def _repoint(db, members: list[dict], canonical: dict) -> None:
+    """Point group members at a new canonical in two statements (a group re-pointed on every better copy
+    must not cost a statement per member), releasing members that are different reports (another year or
+    region, and not exact copies): they stand alone as their own canonical."""
+    linked, released = [], []
     for member in members:
-        if member["id"] != heir["id"]:
-            _link_or_release(db, member, heir)
-
-
-def _link_or_release(db, member: dict, canonical: dict) -> None:
-    """Re-point a group member at a new canonical, unless that one is a different report (another year or
-    region) and not an exact copy: then the member stands alone as its own canonical."""
-    exact = bool(member.get("dedupe_hash")) and member.get("dedupe_hash") == canonical.get("dedupe_hash")
-    if not exact and _different_reports(canonical, member.get("report_year"), member.get("adcode"),
-                                        member.get("region")):
-        db.execute("UPDATE documents SET duplicate_of = NULL, similarity = NULL, duplicate_kind = NULL "
-                   "WHERE id = ?", [member["id"]])
-        return
-    _link(db, member, canonical)
+        if member["id"] == canonical["id"]:
+            continue
+        exact = bool(member.get("dedupe_hash")) and member.get("dedupe_hash") == canonical.get("dedupe_hash")
+        if not exact and _different_reports(canonical, member.get("report_year"), member.get("adcode"),
+                                            member.get("region")):
+            released.append((member["id"],))
+            continue
+        linked.append((canonical["id"], 1.0 if exact else round(_sim(member, canonical), 4),
+                       "exact" if exact else "near", member["id"]))
+    db.conn.executemany("UPDATE documents SET duplicate_of = NULL, similarity = NULL, duplicate_kind = NULL "
+                        "WHERE id = ?", released)
+    db.conn.executemany("UPDATE documents SET duplicate_of = ?, similarity = ?, duplicate_kind = ? WHERE id = ?",
+                        linked)
 
 
 def _candidates(db, document_id: int, buckets: list[int]) -> list[int]:
@@ -276,9 +277,9 @@ def assign_duplicate(db: sqlite_utils.Database, document_id: int, *,
     group = _row(db, canonical_id(db, match_id))
     cache: dict = {}
     if _rank(db, row, cache) < _rank(db, group, cache):
-        _make_canonical(db, row, group, cache)
+        _make_canonical(db, row, group)
         return DedupeResult(None, None, None, replaced=group["id"])
-    _link_or_release(db, row, group)
+    _repoint(db, [row], group)
     linked = db.execute("SELECT duplicate_of, similarity, duplicate_kind FROM documents WHERE id = ?",
                         [document_id]).fetchone()
     return DedupeResult(*linked)
