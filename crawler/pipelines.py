@@ -7,6 +7,7 @@ import logging
 
 from crawler.alerts import AlertPolicy
 from crawler.ingest import store_document
+from storage import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,15 @@ class StorePipeline:
         portal_id = doc["portal_id"]
         stats = spider.stats_by_portal[portal_id]
         try:
-            result = store_document(spider.db, doc, run_id=spider.run_ids.get(portal_id), policy=self.policy,
-                                    dedupe_threshold=spider.config.dedupe.threshold)
+            # the document and the fetch state that marks it known commit together: a crash between the
+            # two can neither lose the document nor leave it unknown (and so refetched and re-alerted)
+            with transaction(spider.db):
+                result = store_document(spider.db, doc, run_id=spider.run_ids.get(portal_id),
+                                        policy=self.policy, dedupe_threshold=spider.config.dedupe.threshold)
+                spider.fetch_state.record(item.get("_list_url") or doc["url"], portal_id=portal_id,
+                                          kind="detail", status=200, etag=item.get("_etag"),
+                                          last_modified=item.get("_last_modified"),
+                                          body_hash=item.get("_content_hash"), list_entry=item.get("_list_entry"))
         except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
             logger.exception("storing %s failed", doc.get("url"))
             spider.note_error(portal_id, f"store failed for {doc.get('url')}: {exc}")
@@ -42,8 +50,5 @@ class StorePipeline:
             stats.changed += 1
         if result.new_report:  # counted in a silent baseline too: only the alert is withheld
             stats.reports += 1
-        spider.fetch_state.record(item.get("_list_url") or doc["url"], portal_id=portal_id, kind="detail",
-                                  status=200, etag=item.get("_etag"), last_modified=item.get("_last_modified"),
-                                  body_hash=item.get("_content_hash"), list_entry=item.get("_list_entry"))
         spider.emit(portal_id)
         return item
