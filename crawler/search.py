@@ -70,7 +70,13 @@ def _term_expression(term: str) -> tuple[str | None, list[str]]:
     search_mode = tokens(term, search=True)
     if not normal and not search_mode:
         return None, []
-    alternatives = list(dict.fromkeys(p for p in (_phrase(normal), _phrase(search_mode)) if p != '""'))
+    alternatives = [_phrase(normal)] if normal else []
+    # the index holds each word's sub-words just before the word, so the search-mode phrase can only match
+    # where the normal phrase does, unless a word after the first has sub-words (加强 行政复议 is indexed
+    # as 加强 行政 复议 行政复议). Then both are needed; otherwise the second phrase only doubles FTS5's work
+    if not normal or any(len(tokens(word, search=True)) > 1 for word in normal[1:]):
+        alternatives.append(_phrase(search_mode))
+    alternatives = list(dict.fromkeys(p for p in alternatives if p != '""'))
     expr = alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
     highlight = [re.sub(r"\s+", "", term)] + normal
     return expr, highlight

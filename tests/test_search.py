@@ -56,6 +56,20 @@ def test_chinese_words_and_phrases_are_found(db, query):
         assert marked in query or query in marked or any(w in marked for w in parse_query(query).words)
 
 
+@pytest.mark.parametrize("term", ["行政复议", "依法行政", "规范性文件", "加强行政复议", "全面推进依法行政",
+                                  "行政复议 决定", "法治政府建设", "营商环境"])
+def test_single_phrase_matches_what_both_cuts_match(db, term):
+    # parse_query drops the search-mode phrase when it cannot match more than the normal one: same rows
+    normal, search_mode = search_module.tokens(term), search_module.tokens(term, search=True)
+    both = f'{search_module._phrase(normal)} OR {search_module._phrase(search_mode)}'
+
+    def rows(match):
+        return {r[0] for r in db.execute("SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?", [match])}
+
+    assert rows(search_module._term_expression(term)[0]) == rows(both)
+    assert rows(both), term
+
+
 def test_two_character_words_inside_longer_words(db):
     # 复议 sits inside 行政复议 in every seed: search mode indexes the parts too
     assert len(search(db, "复议")) >= len(search(db, "行政复议")) >= 3
