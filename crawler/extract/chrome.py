@@ -3,11 +3,17 @@
 Every rule here is line-level and anchored (start of line, or the whole line made of chrome tokens) and
 bounded by length: a body paragraph that merely mentions 打印 or 来源 is long or does not start with a
 label, so it stays.
+
+Labels and chrome words are written in simplified script.  Portals also serve whole sites in traditional
+script (a 繁體 switch backed by a conversion gateway), so every recogniser matches on a simplified shadow of
+the line; values are still cut from the original line, literal.
 """
 
 from __future__ import annotations
 
 import re
+
+from .regions import to_simplified
 
 # --- metadata fields ("日期:2021/03/31 14:47来源:镜湖区司法局作者:刘金兰阅读次数:") -------------------------
 
@@ -46,6 +52,13 @@ _SPACE_RE = re.compile(r"[\s\u3000\xa0]+")
 _VALUE_STRIP = " \t\u3000\xa0|｜丨【】[]()（）<>《》,，;；/"
 
 
+def _shadow(line: str) -> str:
+    """The line in simplified script for matching.  OpenCC t2s maps character for character, so positions
+    found on the shadow hold on the original; if a conversion ever changes the length, match the original."""
+    s = to_simplified(line)
+    return s if len(s) == len(line) else line
+
+
 def canon_label(raw: str) -> str:
     return _SPACE_RE.sub("", raw)
 
@@ -53,7 +66,8 @@ def canon_label(raw: str) -> str:
 def parse_fields(line: str) -> list[tuple[str, str]]:
     """[(label, value)] for every `label:value` on a metadata line; values run to the next label.  An
     unlabelled date opening the line ("2024-03-29 18:32 来源：新华社") is reported as 日期."""
-    ms = list(_FIELD_RE.finditer(line))
+    shadow = _shadow(line)
+    ms = list(_FIELD_RE.finditer(shadow))
     out = []
     lead = _LEAD_DATE_RE.match(line)
     if lead and ms and lead.end() <= ms[0].start():
@@ -74,6 +88,7 @@ def clean_value(value: str) -> str | None:
 def is_meta_line(line: str) -> bool:
     """A metadata line: starts with a known label and a colon (after an optional leading date), and is short
     or carries several fields."""
+    line = _shadow(line)
     m = _LEAD_DATE_RE.match(line)
     rest = line[m.end():] if m else line
     if not _META_START_RE.match(rest):
@@ -125,12 +140,12 @@ _RELATED_RE = re.compile(
 def is_tool_line(line: str) -> bool:
     if len(line) > 60:
         return False
-    residue = _SEPARATORS_RE.sub("", line)
+    residue = _SEPARATORS_RE.sub("", _shadow(line))
     return not residue or _TOOL_LINE_RE.fullmatch(residue) is not None
 
 
 def is_related_heading(line: str) -> bool:
-    return len(line) <= 80 and _RELATED_RE.match(line) is not None
+    return len(line) <= 80 and _RELATED_RE.match(_shadow(line)) is not None
 
 
 def is_chrome(line: str) -> bool:
@@ -138,6 +153,7 @@ def is_chrome(line: str) -> bool:
     n = len(line)
     if n > 200:
         return False
+    line = _shadow(line)
     if _BREADCRUMB_RE.match(line) or is_meta_line(line) or is_tool_line(line):
         return True
     if n <= 40 and (_DATE_WIDGET_RE.search(line) or _LOGO_RE.search(line)):
