@@ -64,6 +64,9 @@ class DedupeResult:
     similarity: float | None  # estimated Jaccard similarity to duplicate_of
     kind: str | None  # 'exact' | 'near' | None (canonical)
     replaced: int | None = None  # the former canonical this document displaced (its group now points here)
+    # documents a group change released to stand alone (different reports): canonical now, so the caller
+    # must give them the alert check a newly stored canonical gets
+    released: tuple[int, ...] = ()
 
 
 def exact_hash(normalized: str) -> str | None:
@@ -155,26 +158,28 @@ def _members(db, canonical_id_: int) -> list[dict]:
     return [dict(zip(names, values)) for values in cursor]
 
 
-def _make_canonical(db, new: dict, old: dict) -> None:
-    """Re-point `old` (a canonical) and all its duplicates to `new`, which becomes canonical."""
+def _make_canonical(db, new: dict, old: dict) -> list[int]:
+    """Re-point `old` (a canonical) and all its duplicates to `new`, which becomes canonical.
+    Returns the ids released to stand alone."""
     db.execute("UPDATE documents SET duplicate_of = NULL, similarity = NULL, duplicate_kind = NULL "
                "WHERE id = ?", [new["id"]])
-    _repoint(db, _members(db, old["id"]) + [old], new)
+    return _repoint(db, _members(db, old["id"]) + [old], new)
 
 
-def _detach(db, row: dict) -> None:
-    """Before re-assigning a changed document: if it heads a group, hand the group to its best member."""
+def _detach(db, row: dict) -> list[int]:
+    """Before re-assigning a changed document: if it heads a group, hand the group to its best member.
+    Returns the ids released to stand alone."""
     members = _members(db, row["id"])
     if not members:
-        return
+        return []
     cache: dict = {}
     heir = min(members, key=lambda m: _rank(db, m, cache))
     db.execute("UPDATE documents SET duplicate_of = NULL, similarity = NULL, duplicate_kind = NULL "
                "WHERE id = ?", [heir["id"]])
-    _repoint(db, members, heir)
+    return _repoint(db, members, heir)
 
 
-def _repoint(db, members: list[dict], canonical: dict) -> None:
+def _repoint(db, members: list[dict], canonical: dict) -> list[int]:
     """Point group members at a new canonical in two statements (a group re-pointed on every better copy
     must not cost a statement per member), releasing members that are different reports (another year or
     region, and not exact copies): they stand alone as their own canonical."""
@@ -193,6 +198,7 @@ def _repoint(db, members: list[dict], canonical: dict) -> None:
                         "WHERE id = ?", released)
     db.conn.executemany("UPDATE documents SET duplicate_of = ?, similarity = ?, duplicate_kind = ? WHERE id = ?",
                         linked)
+    return [member_id for (member_id,) in released]
 
 
 def _candidates(db, document_id: int, buckets: list[int]) -> list[int]:
@@ -237,11 +243,11 @@ def assign_duplicate(db: sqlite_utils.Database, document_id: int, *,
 
     # a re-run: forget the old bands and the old group role
     db.execute("DELETE FROM minhash_bands WHERE document_id = ?", [document_id])
-    _detach(db, row)
+    released = tuple(_detach(db, row))
     db.execute("UPDATE documents SET minhash = ?, dedupe_hash = ?, duplicate_of = NULL, similarity = NULL, "
                "duplicate_kind = NULL WHERE id = ?", [row["minhash"], row["dedupe_hash"], document_id])
     if not normalized:
-        return DedupeResult(None, None, None)
+        return DedupeResult(None, None, None, released=released)
 
     match_id, match_sim = None, 0.0
     exact = db.execute("SELECT id FROM documents WHERE dedupe_hash = ? AND id != ? ORDER BY id LIMIT 1",
@@ -272,17 +278,17 @@ def assign_duplicate(db: sqlite_utils.Database, document_id: int, *,
     db.conn.executemany("INSERT OR IGNORE INTO minhash_bands (band, bucket, document_id) VALUES (?, ?, ?)",
                         [(band, bucket, document_id) for band, bucket in enumerate(buckets)])
     if match_id is None:
-        return DedupeResult(None, None, None)
+        return DedupeResult(None, None, None, released=released)
 
     group = _row(db, canonical_id(db, match_id))
     cache: dict = {}
     if _rank(db, row, cache) < _rank(db, group, cache):
-        _make_canonical(db, row, group)
-        return DedupeResult(None, None, None, replaced=group["id"])
-    _repoint(db, [row], group)
+        released += tuple(_make_canonical(db, row, group))
+        return DedupeResult(None, None, None, replaced=group["id"], released=released)
+    released += tuple(_repoint(db, [row], group))
     linked = db.execute("SELECT duplicate_of, similarity, duplicate_kind FROM documents WHERE id = ?",
                         [document_id]).fetchone()
-    return DedupeResult(*linked)
+    return DedupeResult(*linked, released=released)
 
 
 def rebuild(db: sqlite_utils.Database, *, threshold: float | None = None, batch: int = 500,

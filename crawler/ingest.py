@@ -75,5 +75,7 @@ def store_document(db: sqlite_utils.Database, doc: dict, *, run_id: int | None =
         duplicate = assign_duplicate(db, document_id, threshold=dedupe_threshold)
         event = on_document_stored(db, document_id, created=existing is None, changed=existing is not None,
                                    policy=policy)
+        for released_id in duplicate.released:  # canonical only now: a report never alerted may be among them
+            on_document_stored(db, released_id, created=False, changed=True, policy=policy)
         return StoreResult(document_id, existing is None, existing is not None, duplicate.duplicate_of,
                            bool(event and event.new_report))

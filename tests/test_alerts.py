@@ -89,6 +89,22 @@ def test_duplicates_and_non_reports_never_alert(tmp_path):
     assert on_document_stored(db, doc_id, created=True, changed=False, policy=AlertPolicy()) is None
 
 
+def test_a_report_released_from_a_duplicate_group_alerts(tmp_path):
+    # M (2020) joins C, a copy whose year is unknown, so it does not alert; when N (2021) takes C's group
+    # over, M is a different report from N and stands alone: canonical now, it must get its alert
+    db = make_db(tmp_path)
+    store_document(db, report(url="http://jh.gov.cn/c.html", report_year=None, published_at="2021-03-01"))
+    m = store_document(db, report(url="http://wh.gov.cn/m.html", portal="wh", published_at="2021-03-31",
+                                  text=BODY + "\n（本文有删改）"))
+    assert m.duplicate_of is not None and alerts(db) == []
+    n = store_document(db, report(url="http://wh.gov.cn/n.html", portal="wh", report_year=2021,
+                                  published_at="2021-02-01", text=BODY + "\n（转载）"))
+    assert n.duplicate_of is None
+    row = db.execute("SELECT duplicate_of FROM documents WHERE id = ?", [m.document_id]).fetchone()
+    assert row[0] is None
+    assert sorted(a["document_id"] for a in alerts(db, "new_report")) == sorted([m.document_id, n.document_id])
+
+
 def test_baseline_is_silent_by_default(tmp_path):
     db = make_db(tmp_path, portals=(("jh", 0),))
     result = store_document(db, report())
