@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from .text import PageParts, bare_dates_after_title, clean_body, collect_fields, strip_line
-from .title import choose_title, is_site_like, norm, squash, title_before_body
+from .title import choose_title, is_site_like, squash, title_before_body, title_span
 
 MAX_HTML_CHARS = 8_000_000  # bigger pages are cut: the article is near the top, and the work stays bounded
 
@@ -318,9 +318,9 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
 
     # Visible metadata: lines around the title before the container, the container's own header lines, and
     # (last) the lines right after the container.
-    t_norm = norm(title)
-    t_idx = max((i for i, ln in enumerate(pre) if t_norm and norm(ln) == t_norm), default=-1)
-    window = pre[max(0, t_idx - 30):] if t_idx >= 0 else pre[-30:]
+    # (the heading may break a long title over two lines, so the title is matched as a span)
+    span = title_span(pre, title)
+    window = pre[max(0, span[0] - 30):] if span else pre[-30:]
     fields = collect_fields(window) + collect_fields(head) + collect_fields(post[:10])
     # a date line the body keeps (a bulletin's own "（2023年4月12日）") is content, not the publication date
     bare = bare_dates_after_title(window + head, title)

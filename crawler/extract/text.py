@@ -119,12 +119,13 @@ def collect_fields(lines: list[str]) -> list[tuple[str, str]]:
 
 
 def bare_dates_after_title(lines: list[str], title: str | None) -> list[Stamp]:
-    """Un-labelled date lines directly under an occurrence of the title (at most two lines below)."""
-    t = norm(title)
+    """Un-labelled date lines directly under an occurrence of the title (at most two lines below).  A long
+    title is often broken over two lines in the heading (<h1>…<br>…</h1>): such a split occurrence counts."""
     out = []
-    for i, ln in enumerate(lines):
-        if t and norm(ln) == t:
-            for nxt in lines[i + 1:i + 3]:
+    for i in range(len(lines)):
+        span = title_span(lines, title, i, i + 3)
+        if span and span[0] == i:
+            for nxt in lines[span[1]:span[1] + 2]:
                 if is_bare_date(nxt):
                     st = parse_date(nxt)
                     if st:
