@@ -439,8 +439,67 @@ def case_lookalike_news() -> Case:
                 chrome=["当前位置", "发布时间", *FOOTER_CHROME], closing=["（县司法局 供稿）"])
 
 
+# --- 10. a long title broken over two lines in <h1> (<br>), an unlabelled date under it ----------------------
+
+def case_split_heading() -> Case:
+    title = "福州市鼓楼区人民政府关于2022年度法治政府建设情况的报告"
+    lines = report_lines("鼓楼区", 2022, "福州市鼓楼区人民政府", "2023年3月27日")
+    paras = "".join(f"<p>{esc(x)}</p>" for x in lines)
+    doc = f"""<html><head><meta charset="utf-8"><title>法治政府建设 - 福州市鼓楼区人民政府</title></head><body>
+<div class="crumb">您现在所在的位置：首页 &gt; 法治政府建设</div>
+<h1 class="art-title">福州市鼓楼区人民政府关于2022年度<br>法治政府建设情况的报告</h1>
+<div class="art-date">2023-03-28</div>
+<div class="TRS_Editor">{paras}</div>
+<div class="qr">扫一扫在手机打开当前页</div>
+{footer_html("福州市鼓楼区人民政府", "3501020001", "闽ICP备05012345号")}
+</body></html>"""
+    return Case(
+        "split_heading", doc, "https://www.gl.gov.cn/xxgk/fzzfjs/content_4567.html",
+        dict(title=title, published_at="2023-03-28", source=None, region="福州市鼓楼区", adcode="350102",
+             report_year=2022, doc_type="annual_report"),
+        chrome=["所在的位置", "扫一扫", *FOOTER_CHROME],
+        closing=["特此报告。", "福州市鼓楼区人民政府", "2023年3月27日"],
+    )
+
+
+# --- 11. 繁體 page whose one generic wrapper holds breadcrumb, title, metadata, body and tool links -----------
+
+def case_traditional_one_wrapper() -> Case:
+    title = "潮州市湘橋區2022年度法治政府建設工作報告"
+    body = [
+        "2022年，湘橋區堅持以習近平法治思想為指導，全面落實法治政府建設各項任務，現將有關情況報告如下：",
+        "一、主要舉措和成效",
+        "（一）深化“放管服”改革，動態調整權責清單，政務服務事項全程網辦率達到98.6%。",
+        "（二）嚴格規範公正文明執法，評查執法案卷286卷，行政機關負責人出庭應訴率100%。",
+        "二、存在的不足和下一步安排",
+        "基層法治力量仍然薄弱，下一步將持續深化法治政府建設示範創建。",
+        "潮州市湘橋區人民政府",
+        "2023年3月26日",
+    ]
+    paras = "".join(f"<p>{esc(x)}</p>" for x in body)
+    doc = f"""<html><head><meta charset="utf-8"><title>{title}</title></head><body>
+<div class="content">
+ <div class="crumb">您當前所在的位置：首頁 &gt; 政務公開 &gt; 法治政府建設</div>
+ <h2>{title}</h2>
+ <div>發布日期：2023-03-30　信息來源：湘橋區司法局　閱讀次數：12</div>
+ {paras}
+ <div>【打印本頁】【關閉窗口】</div>
+ <div>分享到：微信 微博</div>
+</div>
+<div class="foot">版權所有：潮州市湘橋區人民政府　粵ICP備05012345號</div>
+</body></html>"""
+    return Case(
+        "traditional_one_wrapper", doc, None,
+        dict(title=title, published_at="2023-03-30", source="湘橋區司法局", region="潮州市湘桥区", adcode="445102",
+             report_year=2022, doc_type="annual_report"),
+        chrome=["當前", "發布日期", "閱讀次數", "打印", "關閉窗口", "分享", "版權所有"],
+        closing=["潮州市湘橋區人民政府", "2023年3月26日"],
+    )
+
+
 CASES = [case_provincial_govcn(), case_hanweb_gb18030(), case_trs_ueditor(), case_span_br(), case_title_hyphens(),
          case_title_pipes(), case_regenerated_pubdate(), case_city_department(), case_traditional(),
+         case_split_heading(), case_traditional_one_wrapper(),
          case_lookalike_plan(), case_lookalike_xxgk(), case_lookalike_news()]
 
 
