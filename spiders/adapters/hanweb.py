@@ -20,10 +20,12 @@ def matches(text: str, url: str) -> bool:
 
 
 def _num(text: str, *names: str) -> int | None:
+    """A number set in script (`totalRecord: 40`, `var perpage = 15`) or, as dataproxy answers and some
+    datastores carry it, an XML element (`<totalrecord>40</totalrecord>`)."""
     for name in names:
-        match = re.search(rf"""['"]?\b{name}\b['"]?\s*[:=]\s*['"]?(\d+)""", text, re.I)
+        match = re.search(rf"""['"]?\b{name}\b['"]?\s*[:=]\s*['"]?(\d+)|<{name}>\s*(\d+)\s*</{name}>""", text, re.I)
         if match:
-            return int(match.group(1))
+            return int(match.group(1) or match.group(2))
     return None
 
 
