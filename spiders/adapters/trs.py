@@ -7,11 +7,10 @@ from urllib.parse import urljoin, urlsplit
 
 from spiders.adapters.common import entries_from_html
 
-# createPageHTML(5, 0, "index", "html")  |  createPageHTML('page_div', 5, 1, 'index', 'shtml', 96)
-_CALL = re.compile(r"createPageHTML\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?(\d+)\s*,\s*(\d+)\s*,\s*['\"]([\w-]+)['\"]\s*,"
-                   r"\s*['\"](\w+)['\"]")
-_CALL_VARS = re.compile(r"createPageHTML\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?(\w+)\s*,")
-_VAR = r"(?:var\s+)?{name}\s*=\s*['\"]?([\w-]+)['\"]?"
+# createPageHTML(5, 0, "index", "html")  |  createPageHTML('page_div', 5, 1, 'index', 'shtml', 96)  |
+# createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt) with the values set in `var`s
+_CALL_ARGS = re.compile(r"createPageHTML\(([^()]*)\)")
+_VAR = r"(?:var\s+)?\b{name}\s*=\s*['\"]?([\w-]+)['\"]?"
 
 
 def matches(text: str, url: str) -> bool:
@@ -19,31 +18,49 @@ def matches(text: str, url: str) -> bool:
 
 
 def _var(text: str, name: str) -> str | None:
-    match = re.search(_VAR.format(name=name), text)
+    match = re.search(_VAR.format(name=re.escape(name)), text)
     return match.group(1) if match else None
 
 
-def pager_params(text: str) -> tuple[int, str, str] | None:
-    """(countPage, prefix, suffix) of the page's TRS pager, or None."""
-    match = _CALL.search(text)
-    if match:
-        return int(match.group(1)), match.group(3), match.group(4)
-    count = _var(text, "countPage")
-    if count and count.isdigit():
-        return int(count), _var(text, "prefix") or "index", _var(text, "suffix") or "html"
-    match = _CALL_VARS.search(text)
-    if match:
-        value = _var(text, match.group(1))
-        if value and value.isdigit():
-            return int(value), "index", "html"
+def _call_args(text: str) -> list[str] | None:
+    """The createPageHTML arguments, variables resolved; the container id that newer templates pass first is
+    dropped, so the list always starts (countPage, currentPage, prefix, suffix)."""
+    for match in _CALL_ARGS.finditer(text):  # the first call with arguments (not the function definition)
+        args = []
+        for arg in (a.strip() for a in match.group(1).split(",")):
+            if arg[:1] in ("'", '"'):
+                args.append(arg.strip("'\""))
+            elif arg.isdigit():
+                args.append(arg)
+            else:
+                args.append(_var(text, arg) if re.fullmatch(r"[A-Za-z_$][\w$]*", arg) else None)
+        if args and args[0] is not None and not args[0].isdigit():
+            args = args[1:]
+        if args and args[0] and args[0].isdigit():
+            return args
     return None
+
+
+def pager_params(text: str, url: str = "") -> tuple[int, str, str] | None:
+    """(countPage, prefix, suffix) of the page's TRS pager, or None. A suffix the page does not state is the
+    extension of its own URL (index.shtml pages on to index_1.shtml)."""
+    own = re.search(r"\.(\w+)$", urlsplit(url).path)
+    default_suffix = own.group(1) if own else "html"
+    args = _call_args(text)
+    if args is None:
+        count = _var(text, "countPage")
+        if not (count and count.isdigit()):
+            return None
+        args = [count, None, _var(text, "prefix"), _var(text, "suffix")]
+    args += [None] * (4 - len(args))
+    return int(args[0]), args[2] or "index", args[3] or default_suffix
 
 
 def parse(text: str, url: str, context: dict):
     from spiders.adapters import ListPage, PageRequest
 
     items = entries_from_html(text, url)
-    params = pager_params(text)
+    params = pager_params(text, url)
     if not params:
         return ListPage(items=items, family="trs")
     count, prefix, suffix = params
