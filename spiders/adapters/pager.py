@@ -12,6 +12,11 @@ LAST_TEXTS = ("尾页", "末页", "最后一页", "last", ">|", "»|")
 _TOTAL = re.compile(r"共\s*(\d+)\s*页|页次\s*[:：]?\s*\d+\s*/\s*(\d+)|\d+\s*/\s*(\d+)\s*页")
 _PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|pageindex|curpage|currpage|p|pn|pageNo|cpage)$", re.I)
 _LIST_N = re.compile(r"^(.*?[_-])(\d+)(\.s?html?)$")
+# decoration around a pager label: "[下一页]", "下一页 >", "下 一 页", "【尾页】", "尾页>>"
+_LABEL_DECOR = re.compile(r"[\s\[\]【】<>《》«»‹›()（）]+")
+# a URL in an onclick handler: location.href='list_2.html', window.open("?page=2"), goUrl('index_2.shtml')
+_ONCLICK_URL = re.compile(r"""['"]((?:[\w./-]*\?[^'"\s]*|[\w./-]+\.(?:s?html?|jsp|aspx?|php)(?:\?[^'"\s]*)?))['"]""")
+_ONCLICK_NUMBER = re.compile(r"\(\s*['\"]?(\d{1,4})['\"]?\s*\)")
 
 
 def matches(text: str, url: str) -> bool:
@@ -44,6 +49,30 @@ def _with_page(url: str, template_url: str, number: int) -> str | None:
     return None
 
 
+def _label(a) -> str:
+    """The pager label of a link, decoration stripped ("下一页 >" -> "下一页"); a bare arrow stays an arrow."""
+    raw = clean_text(a.text_content()).lower() or clean_text(a.get("title")).lower()
+    if raw in NEXT_TEXTS or raw in LAST_TEXTS:
+        return raw
+    return _LABEL_DECOR.sub("", raw) or raw
+
+
+def _target(a, url: str) -> str | None:
+    """Where a pager link leads: its href, or for `javascript:` links the URL or page number in its onclick
+    (a number only helps when the current URL already shows how pages are numbered)."""
+    href = (a.get("href") or "").strip()
+    if href and not href.lower().startswith(("javascript", "#")):
+        return urljoin(url, href)
+    script = " ".join(filter(None, [a.get("onclick"), href[11:] if href.lower().startswith("javascript:") else ""]))
+    match = _ONCLICK_URL.search(script)
+    if match:
+        return urljoin(url, match.group(1))
+    match = _ONCLICK_NUMBER.search(script)
+    if match and _page_of(url) is not None:
+        return _with_page(url, url, int(match.group(1)))
+    return None
+
+
 def parse(text: str, url: str, context: dict):
     from spiders.adapters import ListPage, PageRequest
 
@@ -53,14 +82,11 @@ def parse(text: str, url: str, context: dict):
     items = entries_from_html(root, url)
     next_url = last_url = None
     for a in root.iter("a"):
-        label = clean_text(a.text_content()).lower() or clean_text(a.get("title")).lower()
-        href = (a.get("href") or "").strip()
-        if not href or href.lower().startswith(("javascript", "#")):
-            continue
+        label = _label(a)
         if label in NEXT_TEXTS and next_url is None:
-            next_url = urljoin(url, href)
+            next_url = _target(a, url)
         elif label in LAST_TEXTS and last_url is None:
-            last_url = urljoin(url, href)
+            last_url = _target(a, url)
     total = None
     match = _TOTAL.search(clean_text(root.text_content()))
     if match:
