@@ -6,6 +6,7 @@ first API request."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -13,28 +14,38 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from spiders.adapters.common import clean_text, find_date
 
-TITLE_KEYS = ("title", "doctitle", "DOCTITLE", "f_title", "name", "Title", "docTitle", "subject")
-URL_KEYS = ("url", "link", "docpuburl", "DOCPUBURL", "href", "docUrl", "DOCURL", "pubUrl", "linkurl", "path")
-DATE_KEYS = ("date", "first_publish_time", "publish_time", "pubDate", "pubdate", "docreltime", "DOCRELTIME",
-             "publishTime", "releaseTime", "created_at", "time", "display_publish_time", "PUBDATE", "docpubtime")
-TOTAL_PAGE_KEYS = ("totalPage", "totalPages", "total_page", "pageCount", "page_count", "pages", "totalpage")
-TOTAL_KEYS = ("total", "totalCount", "total_count", "count", "totalRecord", "totalElements", "totalNum")
+# Keys are matched case-insensitively (IGS answers DOCTITLE, others docTitle or title); order = preference.
+TITLE_KEYS = ("title", "doctitle", "f_title", "name", "subject")
+URL_KEYS = ("url", "link", "docpuburl", "href", "docurl", "puburl", "linkurl", "path")
+DATE_KEYS = ("date", "first_publish_time", "publish_time", "pubdate", "docreltime", "publishtime", "releasetime",
+             "docpubtime", "pubtime", "publishdate", "releasedate", "created_at", "time", "display_publish_time")
+TOTAL_PAGE_KEYS = ("totalpage", "totalpages", "total_page", "pagecount", "page_count", "pages")
+TOTAL_KEYS = ("total", "totalcount", "total_count", "count", "totalrecord", "totalelements", "totalnum")
+# query parameters that number the pages of an API (page=2, pageNumber=2, pageIndex=2, current=2 ...)
+PAGE_PARAMS = ("page", "pageno", "pagenum", "pagenumber", "pageindex", "page_no", "page_num", "page_index",
+               "curpage", "currpage", "currentpage", "current", "pn", "p")
+_JSONP = re.compile(r"^\s*[\w$.]+\s*\(\s*([\[{].*[\]}])\s*\)\s*;?\s*$", re.S)
+_TAG = re.compile(r"<[^>]+>")
 _GKMLPT_API = re.compile(r"(/gkmlpt/api/all/\d+)")
 _CST = timezone(timedelta(hours=8))
 
 
-def _is_json(text: str) -> bool:
-    return text.lstrip()[:1] in ("{", "[")
+def _load(text: str):
+    """The JSON of an API answer, a JSONP answer (`cb({...});`) unwrapped; None when the text is no JSON."""
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "["):
+        match = _JSONP.match(stripped)
+        if not match:
+            return None
+        stripped = match.group(1)
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        return None
 
 
 def matches(text: str, url: str) -> bool:
-    if _is_json(text):
-        try:
-            json.loads(text)
-            return True
-        except ValueError:
-            return False
-    return "/gkmlpt/" in url or bool(_GKMLPT_API.search(text))
+    return _load(text) is not None or "/gkmlpt/" in url or bool(_GKMLPT_API.search(text))
 
 
 def _date(value) -> str | None:
@@ -49,10 +60,29 @@ def _date(value) -> str | None:
 
 
 def _first(record: dict, keys) -> object:
+    lowered = {str(k).lower(): v for k, v in record.items()}
     for key in keys:
-        if record.get(key) not in (None, ""):
-            return record[key]
+        if lowered.get(key) not in (None, ""):
+            return lowered[key]
     return None
+
+
+def _record_date(record: dict) -> str | None:
+    """The date of a record: a known date key, else any *time / *date key that holds a date."""
+    found = _date(_first(record, DATE_KEYS))
+    if found:
+        return found
+    for key, value in record.items():
+        if str(key).lower().endswith(("time", "date")):
+            found = _date(value)
+            if found:
+                return found
+    return None
+
+
+def _title(value) -> str:
+    """Search APIs highlight the query in titles (`<em>法治</em>政府`): keep the text only."""
+    return clean_text(html.unescape(_TAG.sub("", str(value))))
 
 
 def _item_lists(node, depth=0):
@@ -77,8 +107,9 @@ def _item_lists(node, depth=0):
 def _number(holder, keys) -> int | None:
     if not isinstance(holder, dict):
         return None
+    lowered = {str(k).lower(): v for k, v in holder.items()}
     for key in keys:
-        value = holder.get(key)
+        value = lowered.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and value.isdigit():
@@ -88,7 +119,7 @@ def _number(holder, keys) -> int | None:
 
 def _page_param(url: str) -> tuple[str, int] | None:
     for key, value in parse_qsl(urlsplit(url).query):
-        if key.lower() in ("page", "pageno", "pagenum", "pageindex", "curpage", "p") and value.isdigit():
+        if key.lower() in PAGE_PARAMS and value.isdigit():
             return key, int(value)
     return None
 
@@ -102,7 +133,8 @@ def _with_page(url: str, key: str, number: int) -> str:
 def parse(text: str, url: str, context: dict):
     from spiders.adapters import ListEntry, ListPage, PageRequest
 
-    if not _is_json(text):  # a gkmlpt HTML shell: start the API
+    data = _load(text)
+    if data is None:  # a gkmlpt HTML shell: start the API
         match = _GKMLPT_API.search(text)
         if match:
             api = urljoin(url, match.group(1))
@@ -112,10 +144,6 @@ def parse(text: str, url: str, context: dict):
                 return ListPage(family="json")
             api = urljoin(url, f"/gkmlpt/api/all/{column.group(1)}")
         return ListPage(next_requests=[PageRequest(f"{api}?page=1", family="json")], family="json")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return ListPage(family="json")
     best_holder, best = None, []
     for holder, values in _item_lists(data):
         usable = [v for v in values if _first(v, TITLE_KEYS) and _first(v, URL_KEYS)]
@@ -126,8 +154,8 @@ def parse(text: str, url: str, context: dict):
         link = str(_first(record, URL_KEYS)).strip()
         if link.lower().startswith("javascript"):
             continue
-        items.append(ListEntry(url=urljoin(url, link), title=clean_text(str(_first(record, TITLE_KEYS))),
-                               date=_date(_first(record, DATE_KEYS))))
+        items.append(ListEntry(url=urljoin(url, link), title=_title(_first(record, TITLE_KEYS)),
+                               date=_record_date(record)))
     # pagination
     total_pages = None
     for holder in (best_holder, data if isinstance(data, dict) else None,
