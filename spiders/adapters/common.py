@@ -79,8 +79,17 @@ def clean_text(text: str | None) -> str:
     return _SPACE.sub(" ", (text or "").replace("\u3000", " ").replace("\xa0", " ")).strip()
 
 
+# a date printed inside the link itself (<a><span>title</span><span>2023-03-28</span></a>), at either end;
+# only the numeric form: "2023年3月28日召开…" at the start of a link is more likely the title itself
+_NUM_DATE = r"[\[(（【]?(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}[\])）】]?"
+_EDGE_DATE = re.compile(rf"^{_NUM_DATE}\s*|\s*{_NUM_DATE}$")
+
+
 def link_title(a) -> str:
     text = clean_text(a.text_content())
+    stripped = _EDGE_DATE.sub("", text).strip()
+    if len(stripped) >= 4:  # the row's date is found by _row_date; it is no part of the title
+        text = stripped
     title = clean_text(a.get("title"))
     if title and (not text or len(title) > len(text) or text.endswith(("...", "…"))):
         return title
