@@ -44,9 +44,11 @@ def _spaced(label: str) -> str:
 _LABEL_ALT = "|".join(_spaced(x) for x in sorted(ALL_LABELS, key=len, reverse=True))
 _FIELD_RE = re.compile(rf"({_LABEL_ALT})[ \t\u3000\xa0]*[:：]")
 _META_START_RE = re.compile(rf"^[\s【\[(（|｜]*(?:{_LABEL_ALT})[ \t\u3000\xa0]*[:：]")
+# a date opening a metadata line, with its time or weekday ("2023年03月28日 星期二 来源：…")
 _LEAD_DATE_RE = re.compile(
     r"^[\s【\[(（]*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
-    r"(?:\s*\d{1,2}\s*[:：]\s*\d{1,2}(?:\s*[:：]\s*\d{1,2})?)?[\s】\])）]*"
+    r"(?:\s*\d{1,2}\s*[:：]\s*\d{1,2}(?:\s*[:：]\s*\d{1,2})?)?"
+    r"(?:\s*[(（]?(?:星期|礼拜|周)[一二三四五六日天][)）]?)?[\s】\])）]*"
 )
 _SPACE_RE = re.compile(r"[\s\u3000\xa0]+")
 _VALUE_STRIP = " \t\u3000\xa0|｜丨【】[]()（）<>《》,，;；/"
