@@ -497,9 +497,33 @@ def case_traditional_one_wrapper() -> Case:
     )
 
 
+# --- 12. the metadata line opens with a date and its weekday ("2023年03月28日 星期二　来源：…") -------------
+
+def case_weekday_meta() -> Case:
+    title = "宣城市2022年法治政府建设年度报告"
+    lines = report_lines("宣城市", 2022, "宣城市人民政府", "2023年3月27日")
+    paras = "".join(f"<p>{esc(x)}</p>" for x in lines)
+    doc = f"""<html><head><meta charset="utf-8"><title>{title}</title>
+<meta name="PubDate" content="2024-01-05 12:00"></head><body>
+<div class="path">首页 &gt; 政务公开 &gt; 法治政府建设</div>
+<h1>{title}</h1>
+<div class="info">2023年03月28日 星期二　来源：宣城市司法局　浏览：<span>88</span>次</div>
+<div id="zoom">{paras}</div>
+{footer_html("宣城市人民政府", "3418000001", "皖ICP备05012300号")}
+</body></html>"""
+    return Case(
+        "weekday_meta", doc, None,
+        dict(title=title, published_at="2023-03-28", source="宣城市司法局", region="安徽省宣城市", adcode="341800",
+             report_year=2022, doc_type="annual_report"),
+        chrome=["首页", "星期二", "浏览", *FOOTER_CHROME],
+        closing=["特此报告。", "宣城市人民政府", "2023年3月27日"],
+    )
+
+
 CASES = [case_provincial_govcn(), case_hanweb_gb18030(), case_trs_ueditor(), case_span_br(), case_title_hyphens(),
          case_title_pipes(), case_regenerated_pubdate(), case_city_department(), case_traditional(),
          case_split_heading(), case_traditional_one_wrapper(),
+         case_weekday_meta(),
          case_lookalike_plan(), case_lookalike_xxgk(), case_lookalike_news()]
 
 
