@@ -1,5 +1,6 @@
-"""Attachment text: PDF (pypdf) and DOCX (python-docx) required; DOC/WPS best effort (antiword / catdoc /
-wvText when installed, else an `unsupported` marker). Also the rule that merges page and attachment text."""
+"""Attachment text: PDF (pypdf) and DOCX (python-docx) required; DOC/WPS best effort (the Word 97-2003
+reader in crawler.worddoc, then antiword / catdoc when installed, else an `unsupported` marker). Also the
+rule that merges page and attachment text."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
+
+from crawler.worddoc import WordDocError, word97_text
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +125,19 @@ def docx_text(data: bytes) -> str:
 
 
 def legacy_text(data: bytes, kind: str) -> tuple[str, str | None]:
-    """(text, None) via antiword/catdoc/wvText when on PATH, else ("", reason)."""
+    """(text, None) from the built-in Word 97-2003 reader, else antiword/catdoc when on PATH, else
+    ("", reason)."""
+    try:
+        text = _clean_lines(word97_text(data).splitlines())
+        if text:
+            return text, None
+        reason = "no text in the document"
+    except WordDocError as exc:
+        reason = str(exc)
     tools = [("antiword", ["antiword", "-m", "UTF-8.txt"]), ("catdoc", ["catdoc", "-d", "utf-8"])]
     available = [(name, cmd) for name, cmd in tools if shutil.which(name)]
     if not available:
-        return "", f"no converter for .{kind} (install antiword or catdoc)"
+        return "", f".{kind}: {reason}; no other converter (install antiword or catdoc)"
     with tempfile.NamedTemporaryFile(suffix=f".{kind}") as handle:
         handle.write(data)
         handle.flush()
@@ -138,7 +149,7 @@ def legacy_text(data: bytes, kind: str) -> tuple[str, str | None]:
                 continue
             if out.returncode == 0 and out.stdout.strip():
                 return _clean_lines(out.stdout.decode("utf-8", "replace").splitlines()), None
-    return "", f".{kind} converters could not read the file"
+    return "", f".{kind}: {reason}; antiword/catdoc could not read it either"
 
 
 def extract_attachment(url: str, name: str, data: bytes, content_type: str | None = None) -> AttachmentText:

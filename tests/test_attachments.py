@@ -1,11 +1,16 @@
 """Attachment text: PDF and DOCX required, legacy DOC/WPS best effort with a clear `unsupported` marker."""
 
 import shutil
+import subprocess
 
+import pytest
+
+from crawler import worddoc
 from crawler.attachments import (AttachmentText, attachment_kind, extract_attachment, is_attachment_url,
                                  merge_text)
 from crawler.demo.sites import make_docx, make_pdf
 from crawler.extract import analyse
+from fixtures.make_doc import make_doc
 
 PARAGRAPHS = ["2022年，某县坚持以习近平法治思想为指导，全面推进依法行政。", "一、主要举措和成效", "特此报告。"]
 
@@ -32,6 +37,54 @@ def test_legacy_doc_without_a_converter_is_marked_unsupported(monkeypatch):
     result = extract_attachment("http://x.gov.cn/files/report.wps", "report.wps", ole)
     assert result.status == "unsupported" and "antiword or catdoc" in result.error
     assert attachment_kind("http://x.gov.cn/download?id=1", None, ole) == "doc"
+
+
+REPORT_PIECES = [
+    ("\x13 PAGE \x14\x15", True),  # a field with an empty result: nothing shown
+    ("某县2022年度法治政府建设工作报告\r\r一、主要举措\r", False),
+    ("2022 nian\x0bCase 1\r", True),  # compressed (8-bit) piece; \x0b is a manual line break
+    ("项目\x07数量\x07\x07行政复议\x0712\x07\x07", False),  # a table: cell and row marks
+    ("详见\x13 HYPERLINK \"http://x.gov.cn/\" \x14政府网站\x15。\r特此报告。\r", False),
+]
+REPORT_TEXT = ("某县2022年度法治政府建设工作报告\n一、主要举措\n2022 nian\nCase 1\n项目\n数量\n行政复议\n12\n"
+               "详见政府网站。\n特此报告。")
+
+
+def test_word97_doc_text_from_the_piece_table():
+    assert worddoc.word97_text(make_doc(REPORT_PIECES)) == REPORT_TEXT
+    assert worddoc.word97_text(make_doc(REPORT_PIECES, table_name="0Table")) == REPORT_TEXT
+
+
+@pytest.mark.parametrize("name", ["report.doc", "report.wps", "downfile.jsp?id=9"])
+def test_legacy_doc_and_wps_are_read_without_external_tools(monkeypatch, name):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    result = extract_attachment(f"http://x.gov.cn/files/{name}", name, make_doc(REPORT_PIECES))
+    assert result.status == "ok", result.error
+    assert result.text.splitlines()[0] == "某县2022年度法治政府建设工作报告"
+    assert result.text.splitlines()[-1] == "特此报告。"
+
+
+def test_encrypted_doc_is_unsupported_with_the_reason(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    result = extract_attachment("http://x.gov.cn/a.doc", "a.doc", make_doc(REPORT_PIECES, encrypted=True))
+    assert result.status == "unsupported" and "encrypted" in result.error
+
+
+@pytest.mark.parametrize("data", [b"", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512,
+                                  make_doc(REPORT_PIECES)[:1500], b"not a document at all"])
+def test_word97_reader_rejects_damaged_files_with_its_own_error(data):
+    with pytest.raises(worddoc.WordDocError):
+        worddoc.word97_text(data)
+
+
+@pytest.mark.skipif(not shutil.which("antiword"), reason="antiword not installed (cross-check only)")
+def test_word97_reader_agrees_with_antiword(tmp_path):
+    path = tmp_path / "r.doc"
+    lines = ["Annual report 2022", "某县2022年度法治政府建设工作报告", "Section one", "一、主要举措和成效", "特此报告。"]
+    path.write_bytes(make_doc([(line + "\r", line.isascii()) for line in lines]))  # 8-bit only when it can be
+    theirs = subprocess.run(["antiword", "-m", "UTF-8.txt", str(path)], capture_output=True, check=True)
+    ours = worddoc.word97_text(path.read_bytes())
+    assert [line.strip() for line in theirs.stdout.decode().splitlines() if line.strip()] == ours.splitlines()
 
 
 def test_broken_and_unknown_files_never_raise():
