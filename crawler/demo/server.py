@@ -490,10 +490,11 @@ def _make_handler(server: PortalServer, portal: Portal):
             self._headers_buffer.append(b"\r\n")
             if not head and payload:
                 self._headers_buffer.append(payload)
-            self.flush_headers()
+            # logged before the answer leaves: a client that has its answer always finds it in the log
             server._record(LoggedRequest(
                 portal=portal.id, host=self.server.server_address[0], method=self.command, path=request.path,
                 query=parts.query, headers=headers, status=response.status,
                 bytes=0 if head else len(payload), at=time.time()))
+            self.flush_headers()
 
     return Handler
