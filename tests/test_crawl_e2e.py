@@ -177,6 +177,17 @@ def test_first_crawl_stores_every_item_with_classification(site):
     assert all("\ufffd" not in t for t in rows)
 
 
+def test_full_text_index_from_segmentation_workers_is_what_the_crawl_process_would_write(site):
+    from storage.segment import segment
+
+    db = connect(site["db_path"])
+    rows = list(db.execute("SELECT d.title, d.text, f.title, f.body FROM documents d "
+                           "JOIN documents_fts f ON f.rowid = d.id"))
+    assert len(rows) == db.execute("SELECT count(*) FROM documents").fetchone()[0] > 0
+    for title, text, indexed_title, indexed_body in rows:
+        assert (indexed_title, indexed_body) == (segment(title), segment(text))
+
+
 def test_all_list_pages_visited_with_govwatch_user_agent_and_only_portal_hosts(site):
     server, log = site["server"], site["first"]["requests"]
     county_pages = {r.query for r in log if r.portal == "county" and r.path == "/fzzfjs/"}
