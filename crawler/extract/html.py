@@ -311,7 +311,8 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
 
     site_name = meta.get("sitename") or meta.get("og:site_name") or None
     title, site_part = choose_title(ucaptitle, meta.get("articletitle"), headings, title_tag,
-                                    site_name, meta.get("columnname"))
+                                    site_name, meta.get("columnname"),
+                                    meta_titles=(meta.get("og:title"), meta.get("title")))
     if title is None or is_site_like(title, site_name, meta.get("columnname")):
         title = title_before_body(pre) or title
     body_lines, head = clean_body(lines, title)

@@ -91,20 +91,26 @@ def heading_matches(heading: str, title_tag: str, cleaned: str | None) -> bool:
 
 
 def choose_title(ucaptitle: str | None, article_title: str | None, headings: list[str],
-                 title_tag: str | None, site_name: str | None, column_name: str | None) -> tuple[str | None, str | None]:
+                 title_tag: str | None, site_name: str | None, column_name: str | None,
+                 meta_titles: tuple[str | None, ...] = ()) -> tuple[str | None, str | None]:
     """(title, site part of <title>) by preference: ucaptitle, ArticleTitle meta, a heading matching
-    `<title>`, cleaned `<title>`, first heading."""
-    cleaned, site_part = clean_title_tag(title_tag, site_name, column_name)
+    `<title>` (or a title meta), cleaned `<title>`, a cleaned title meta (`og:title`, `<meta name="title">`),
+    first heading.  Title metas are cleaned like `<title>` (site and column parts stripped); they matter on
+    pages whose `<title>` is only the site or column name."""
+    tags = [t for t in (title_tag, *meta_titles) if t and squash(t)]
+    cleaned_all = [clean_title_tag(t, site_name, column_name) for t in tags]
+    site_part = next((sp for _, sp in cleaned_all if sp), None)
     for cand in (ucaptitle, article_title):
         if cand and squash(cand):
             return squash(cand), site_part
-    if title_tag:
+    for tag, (cleaned, _) in zip(tags, cleaned_all):
         matching = [squash(h) for h in headings
-                    if heading_matches(h, title_tag, cleaned) and not is_site_like(h, site_name, column_name)]
+                    if heading_matches(h, tag, cleaned) and not is_site_like(h, site_name, column_name)]
         if matching:
             return max(matching, key=len), site_part
-    if cleaned and not is_site_like(cleaned, site_name, column_name):
-        return cleaned, site_part
+    for cleaned, _ in cleaned_all:
+        if cleaned and not is_site_like(cleaned, site_name, column_name):
+            return cleaned, site_part
     for h in headings:
         h = squash(h)
         if 4 <= len(h) <= 120 and not is_site_like(h, site_name, column_name):
