@@ -104,8 +104,9 @@ BLOCK_TAGS = frozenset(
 
 
 def block_text(el) -> str:
-    """Text of an lxml element: block elements turned into line breaks, script/style dropped, each line stripped
-    (all Unicode whitespace at the ends), empty lines dropped."""
+    """Text of an lxml element: block elements turned into line breaks, a table row into one line (cells
+    separated by a space), script/style dropped, each line stripped (all Unicode whitespace at the ends), empty
+    lines dropped."""
     parts: list[str] = []
 
     def walk(e) -> None:
@@ -113,6 +114,12 @@ def block_text(el) -> str:
         if tag is not None:
             tag = tag.lower().rsplit("}", 1)[-1]
         if tag in ("script", "style", "noscript"):
+            parts.append(e.tail or "")
+            return
+        if tag == "tr" and not e.xpath(".//table"):
+            # a table row is one line, its non-empty cells separated by a space
+            cells = (" ".join(c.text_content().split()) for c in e if isinstance(c.tag, str) and c.tag in ("td", "th"))
+            parts.append("\n" + " ".join(c for c in cells if c) + "\n")
             parts.append(e.tail or "")
             return
         block = tag in BLOCK_TAGS

@@ -34,6 +34,7 @@ _OTHER_LABELS = (
     "发布人", "撰稿",
 )
 ALL_LABELS = tuple(dict.fromkeys((*SOURCE_LABELS, *AUTHOR_LABELS, *DATE_LABELS, *_OTHER_LABELS)))
+_LABEL_SET = frozenset(ALL_LABELS)
 
 
 def _spaced(label: str) -> str:
@@ -96,6 +97,12 @@ def is_meta_line(line: str) -> bool:
     if not _META_START_RE.match(rest):
         return False
     return len(line) <= 80 or len(_FIELD_RE.findall(line)) >= 2
+
+
+def is_label_text(text: str) -> bool:
+    """A bare metadata label, colon optional ("索 引 号", "发布日期：") — a label cell of a 信息公开 table."""
+    t = _SPACE_RE.sub("", _shadow(text)).rstrip(":：")
+    return len(t) <= 8 and t in _LABEL_SET
 
 
 def is_label_only(line: str) -> bool:

@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from .chrome import is_label_text
 from .text import PageParts, bare_dates_after_title, clean_body, collect_fields, strip_line
 from .title import choose_title, is_site_like, squash, title_before_body, title_span
 
@@ -53,6 +54,7 @@ _TITLE_NAMES = frozenset("""title article-title article_title articletitle tit b
 _ATTACH_RE = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|ofd)(?:$|[?#])", re.I)
 MIN_STRONG = 20   # non-space chars for a CMS container to count
 MIN_GENERIC = 60
+MAX_CELL = 300  # chars: a longer table cell is a layout cell, its blocks stay lines
 # a body that only points at its attachment: 详见附件 / 见附件 / 点击下载 …
 _ATTACHMENT_NOTICE = re.compile(r"附件|附文|下载|全文见|原文见")
 
@@ -145,11 +147,40 @@ def _density_container(body):
     return best, scores[best]
 
 
+def _row_line(tr, container) -> str | None:
+    """A table row read as one line, or None to walk it block by block.
+
+    A data table inside the article (行政复议案件统计 …) reads one row per line, cells separated by a space;
+    editors pasting from Word wrap every cell's text in <p>/<span>/<br>, so the cells' own blocks only separate
+    words.  Rows of the 信息公开 attribute table (索引号 | 11340… | 发布日期 | 2023-03-24) read the same way,
+    a bare label cell followed by its value cell getting a colon so the row reads as a metadata line.  A row
+    with a nested table or a long cell is layout (a cell holding whole paragraphs): None."""
+    cells = [c for c in tr if isinstance(c.tag, str) and c.tag in _CELL]
+    if not cells or tr.find(".//table") is not None or (container is not None and _is_ancestor(tr, container)):
+        return None
+    texts = [squash(_text(c)) for c in cells]
+    if any(len(t) > MAX_CELL for t in texts):
+        return None
+    labels = [is_label_text(t) for t in texts]
+    inside = container is not None and any(a is container for a in tr.iterancestors())
+    if not inside and not any(labels):
+        return None
+    out = []
+    for i, t in enumerate(texts):
+        if not t:
+            continue
+        if labels[i] and i + 1 < len(texts) and texts[i + 1] and not labels[i + 1] and not t.endswith((":", "：")):
+            t += "："
+        out.append(t)
+    return " ".join(out)
+
+
 def _lines(body, container) -> tuple[list[str], list[str], list[str]]:
     """(lines before the container, container lines, lines after) from one walk over <body>."""
     buf: list[str] = []
     start = end = -1
-    for ev, el in etree.iterwalk(body, events=("start", "end")):
+    walker = etree.iterwalk(body, events=("start", "end"))
+    for ev, el in walker:
         tag = el.tag
         if not isinstance(tag, str):
             if ev == "end" and el.tail:
@@ -158,6 +189,11 @@ def _lines(body, container) -> tuple[list[str], list[str], list[str]]:
         if ev == "start":
             if el is container:
                 start = len(buf)
+            row = _row_line(el, container) if tag == "tr" else None
+            if row is not None:
+                buf.append(f"\n{row}\n")
+                walker.skip_subtree()  # its "end" event still comes: the tail is kept there
+                continue
             if tag in _BLOCK:
                 buf.append("\n")
             elif tag in _CELL:
