@@ -9,11 +9,14 @@
 * ``plan``           方案 / 要点 / 纲要 / 规划 / 计划 / 安排 / 意见 / 通知 that issue or request one;
 * ``news``           meetings, visits, awards, 示范创建 ... about 法治政府建设;
 * ``other``          everything else, including look-alikes: 政府信息公开工作年度报告, 政府工作报告, 统计公报,
-  述职 / 述法 / 述廉报告, 履行推进法治建设第一责任人职责情况报告, 评估 / 调研 / 自查 / 督察报告.
+  述职 / 述法 / 述廉报告, 履行推进法治建设第一责任人职责情况报告, 评估 / 调研 / 自查 / 督察报告, reports on
+  part of a year (上半年, 第一季度, 1-6月), drafts (征求意见稿, 审议稿) and a legislature's 审议意见 on the report.
 
 The decision is made on the title only (converted to simplified script; site-name suffixes such as
-``… - XX区人民政府`` and trailing ``（全文）`` are dropped).  The body is used only when the title is missing:
-then its first line stands in for the title if it looks like one.  Precision beats recall: an ``annual_report``
+``… - XX区人民政府``, trailing ``（全文）`` / ``（2023年3月）`` and a file extension are dropped; a leading
+``一图看懂｜`` label is kept).  A closing ``及2024年工作计划`` after the report word does not make a report a
+plan.  The body is used only when the title is missing: then its first line stands in for the title if it looks
+like one.  Precision beats recall: an ``annual_report``
 needs a 法治 topic word governing the final 报告/总结 with nothing but filler (工作/情况/年度/的 ...) between them.
 """
 
@@ -35,6 +38,23 @@ _LOOKALIKE_RE = re.compile(
     r"|征求意见|民主生活会|社会信用|依法治校"
 )
 _FIRST_RESPONSIBLE_RE = re.compile(r"第一责任人")
+# a 法治政府建设 report that also covers the 第一责任人 duty, in either order:
+# …法治政府建设情况暨…第一责任人职责情况的报告 / …第一责任人职责及法治政府建设情况报告 / …法治政府建设和…第一责任人…
+_COMBINED_RE = re.compile(
+    r"法治政府建设(?:工作)?(?:情况|工作)?(?:的)?(?:暨|和|及|与|以及).*第一责任人"
+    r"|第一责任人.*(?:暨|和|及|与|以及)法治政府建设(?:工作)?(?:情况|工作)*(?:的)?(?:年度报告|报告)$"
+)
+# a part of the year (上半年, 第一季度, 1-6月, 3月份 ...) is not the yearly report
+_PERIOD_RE = re.compile(
+    r"上半年|下半年|半年|季度|前三季|\d{1,2}\s*(?:[-—–~～至到]|——)\s*\d{1,2}\s*月|\d{1,2}月份|月度|[一二三四五六七八九十]月份"
+)
+# "<report> 及 2024年工作计划": a yearly report that ends with the next year's plans is still the report
+_NEXT_PLAN_RE = re.compile(
+    r"(?<=报告|总结)(?:暨|和|及|与|以及)(?:(?:19|20)\d{2}年度?|下一?年度?|明年)?(?:的)?(?:工作)?"
+    r"(?:计划|打算|思路|安排|重点|要点|谋划|设想)$"
+)
+# a legislature hearing or reviewing the report (听取和审议…报告, …报告的审议意见) is not the report
+_REVIEW_RE = re.compile(r"审议|听取|评议")
 _INTERP_RE = re.compile(r"解读|图解|一图读懂|一图看懂|一图了解|一图速览|图说|读懂")
 _PLAN_END_RE = re.compile(r"(?:通知|方案|要点|纲要|规划|计划|安排|意见|清单|分工|办法|实施细则)$")
 _PLAN_WORD_RE = re.compile(r"印发|转发|做好|报送|征集")
@@ -51,11 +71,16 @@ _REPORT_RE = re.compile(
 # 法治政府建设情况暨(党政主要负责人)履行推进法治建设第一责任人职责情况的报告
 # XX区2022年度法治政府建设工作情况: a dated 情况 title is the report itself
 _SITUATION_RE = re.compile(_REPORT_TOPIC + r"(?:工作|开展|推进|落实|年度|的)*情况$")
-_EVENT_RE = re.compile(r"召开|举办|举行|部署|会议|通报|汇报")
-_DRAFT_RE = re.compile(r"征求意见稿|草案|送审稿|讨论稿")
-_COMBINED_RE = re.compile(r"法治政府建设(?:工作)?(?:情况|工作)(?:的)?(?:暨|和|及|与)")
+_EVENT_RE = re.compile(r"召开|举办|举行|部署|会议|通报|汇报|审议|听取|向[^，,。]{1,20}报告")
+_DRAFT_RE = re.compile(r"征求意见稿|草案|送审稿|讨论稿|审议稿|修改稿|初稿|代拟稿")
 _REPORT_SUFFIX_RE = re.compile(r"(报告|总结)(?:的)?(?:公示|公告|公开|发布|全文|正文|原文)$")
 _TRAIL_RE = re.compile(r"[（(【\[][^（()）【】\[\]]{0,12}[）)】\]]$")
+# a file name as link text: 镜湖区2023年度法治政府建设年度报告.pdf
+_FILE_EXT_RE = re.compile(r"\.(?:pdf|docx?|wps|ofd|xlsx?|txt|zip|rar)$", re.I)
+# a dated trailer: （2023年3月）, （2023年3月28日）, （2023-03-28）
+_DATE_TRAIL_RE = re.compile(
+    r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|(?:19|20)\d{2}[-./]\d{1,2}(?:[-./]\d{1,2})?"
+)
 _SEP_RE = re.compile(r"\s*(?:_|\||｜|\s[-–—]\s|——|－－)\s*")
 _QUOTES = str.maketrans({"“": "", "”": "", '"': "", "‘": "", "’": "", "「": "", "」": "", "〈": "《", "〉": "》"})
 _DOC_END_RE = re.compile(r"(?:报告|总结|通知|方案|要点|解读|意见)$")
@@ -67,10 +92,14 @@ def normalize_title(title: str | None) -> str:
     if not title:
         return ""
     t = to_simplified(title.strip())
+    t = _FILE_EXT_RE.sub("", t)
     parts = [p for p in _SEP_RE.split(t) if p]
     if len(parts) > 1:  # "… - XX区人民政府" / "XX网_…": keep the part naming the topic, else the longest
         topical = [p for p in parts if _TOPIC_RE.search(p)]
+        label = parts[0] if len(parts[0]) <= 8 and _INTERP_RE.search(parts[0]) else ""
         t = topical[0] if topical else max(parts, key=len)
+        if label and label != t:  # "一图看懂｜XX区2023年法治政府建设年度报告": the leading label says what it is
+            t = label + "：" + t
     t = re.sub(r"\s+", "", t).translate(_QUOTES)
     for _ in range(2):
         m = _TRAIL_RE.search(t)
@@ -79,8 +108,9 @@ def normalize_title(title: str | None) -> str:
         inner = m.group()[1:-1]
         if re.fullmatch(r"(?:19|20)\d{2}.*", inner) and _PLAN_END_RE.search(t[: m.start()]):
             t = t[: m.start()]  # 纲要（2021—2025年）
-        elif re.fullmatch(r"(?:19|20)\d{2}年?度?", inner) and t[: m.start()].endswith(("报告", "总结")):
-            t = t[: m.start()]  # 法治政府建设年度报告（2022年）
+        elif ((re.fullmatch(r"(?:19|20)\d{2}年?度?", inner) or _DATE_TRAIL_RE.fullmatch(inner))
+              and t[: m.start()].endswith(("报告", "总结"))):
+            t = t[: m.start()]  # 法治政府建设年度报告（2022年）/ …年度报告（2023年3月）
         elif not re.search(r"\d", inner) or inner in ("全文", "正文", "图文", "附全文"):
             t = t[: m.start()]
         else:
@@ -115,16 +145,21 @@ def classify(title: str | None, text: str) -> str:
     # 关于《XX区2020年法治政府建设情况报告》的解读 -> interpretation; 关于印发《…》的通知 -> plan
     if _INTERP_RE.search(t):
         return "interpretation"
+    outer = re.sub(r"《[^》]*》", "《》", t)  # what the title says outside book-title marks
+    if _REVIEW_RE.search(outer) and t.endswith("意见"):
+        return "other"  # …报告的审议意见: the legislature's opinion, not a plan
+    t = _NEXT_PLAN_RE.sub("", t)
     if _PLAN_END_RE.search(t):
         return "plan"
-    outer = re.sub(r"《[^》]*》", "《》", t)  # what the title says outside book-title marks
     if _PLAN_WORD_RE.search(outer):
         return "plan"
+    if _REVIEW_RE.search(outer):
+        return "news"  # 区人大常委会听取和审议…报告: a sitting that heard the report
 
     core = _REPORT_SUFFIX_RE.sub(r"\1", t)
     core = re.sub(r"[《》]", "", core)
     if core.endswith(("报告", "总结", "公报")):
-        if _LOOKALIKE_RE.search(core):
+        if _LOOKALIKE_RE.search(core) or _PERIOD_RE.search(core):
             return "other"
         if _FIRST_RESPONSIBLE_RE.search(core):
             # a 第一责任人 duty report is other, unless it is the government's 法治政府建设 report
@@ -136,7 +171,7 @@ def classify(title: str | None, text: str) -> str:
             return "annual_report"
         return "other"
     if (_SITUATION_RE.search(core) and re.search(r"(?:19|20)\d{2}\s*年", core)
-            and not _LOOKALIKE_RE.search(core) and not _EVENT_RE.search(core)):
+            and not _LOOKALIKE_RE.search(core) and not _EVENT_RE.search(core) and not _PERIOD_RE.search(core)):
         return "annual_report"
     if _NEWS_RE.search(outer):
         return "news"
