@@ -87,7 +87,11 @@ _SUFFIX_RE = re.compile(r"^(.{2,}?)(?:自治区|自治州|自治县|自治旗|�
 
 # generic words that are also division names: only accepted right after a parent name (阳泉市城区)
 _NEEDS_PARENT = frozenset({"城区", "矿区", "郊区", "东区", "西区", "新区", "市中区"})
-_GOV_AFTER_SHORT = ("人民政府", "政府", "司法局", "县委", "区委", "市委")
+# a development zone is run by a 管委会 that the city government sends out, like a department, so
+# 芜湖经济技术开发区 / 合肥高新区 name their city the way 芜湖市司法局 does
+_ZONE_WORDS = ("经济技术开发区", "经济开发区", "高新技术产业开发区", "高新技术开发区", "高新区", "经开区", "开发区",
+               "工业园区")
+_GOV_AFTER_SHORT = ("人民政府", "政府", "司法局", "县委", "区委", "市委", *_ZONE_WORDS)
 
 _DIVS: dict[str, Division] | None = None
 _FULL: dict[str, tuple[str, ...]] = {}  # name -> codes
