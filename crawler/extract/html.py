@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from .chrome import is_label_text
+from .chrome import is_chrome, is_label_text
 from .text import PageParts, bare_dates_after_title, clean_body, collect_fields, strip_line
 from .title import choose_title, is_site_like, squash, title_before_body, title_span
 
@@ -121,8 +121,8 @@ def _density_container(body):
             if not txt or owner is None:
                 continue
             n = len(_ALLWS_RE.sub("", txt))
-            if n < 2:
-                continue
+            if n < 2 or (n <= 150 and is_chrome(strip_line(txt))):
+                continue  # footer and metadata lines (主办单位：… 版权所有 …) are not content
             node, in_link = owner, False
             while node is not None:
                 tag = node.tag
@@ -316,12 +316,15 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
         container, kind = max(notices, key=lambda c: (c[2], -c[0]))[1], "cms"
     else:
         body_len = _tlen(body) or 1
-        cands = []
+        cands, notices = [], []
         for r, el in generic:
             if el not in alive:
                 continue
             n = _tlen(el)
             if n < MIN_GENERIC:
+                # a short generic box saying 详见附件 / 点击下载 next to its own attachment link is the body
+                if n and _ATTACHMENT_NOTICE.search(_text(el)) and _attachments(el, None):
+                    notices.append((r, el, n))
                 continue
             links = _link_len(el)
             if links > 0.35 * n:
@@ -330,8 +333,11 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
                 continue  # the whole page, navigation included
             cands.append((r, el, n))
         cands = _most_specific(cands)
+        notices = _most_specific(notices)
         if cands:
             container, kind = max(cands, key=lambda c: (c[2], -c[0]))[1], "generic"
+        elif notices:
+            container, kind = max(notices, key=lambda c: (c[2], -c[0]))[1], "generic"
         else:
             best, score = _density_container(body)
             if best is not None and score >= 50:
