@@ -358,7 +358,7 @@ def case_xxgk_in_container() -> Case:
     # the attribute table sits inside the only (generic) container, labels without colons, one per cell
     title = "繁昌区人民政府关于2022年度法治政府建设情况的报告"
     site = "芜湖市繁昌区人民政府"
-    lines = report_lines("繁昌区", 2022, "芜湖市繁昌区人民政府", "2023年3月22日")
+    lines = report_lines("繁昌区", 2022, "芜湖市繁昌区人民政府", "2023年3月19日")
     doc = page(f"{title}_{site}", "", f"""<div class="article-content">
 <table class="xxgk_table"><tbody>
 <tr><td class="lab">索引号</td><td>113402220031163589/202303-00021</td><td class="lab">发布机构</td><td>繁昌区政府办公室</td></tr>
@@ -369,6 +369,25 @@ def case_xxgk_in_container() -> Case:
 <div class="tools"><a href="#">打印本页</a> <a href="#">关闭窗口</a></div></div>""", site)
     return Case("xxgk_in_container", doc, None,
                 dict(title=title, published_at="2023-03-25", source=None, author=None),
+                lines[0], lines[-3:], CHROME + XXGK_CHROME)
+
+
+def case_xxgk_vertical_no_colons() -> Case:
+    # a two-column attribute table above the body: label cells without colons, Word-style <p> inside cells;
+    # 生成日期 comes before 发布日期 and the PubDate meta is a later regeneration date
+    title = "芜湖市生态环境局2022年度法治政府建设工作报告"
+    site = "芜湖市人民政府"
+    lines = report_lines("芜湖市生态环境局", 2022, "芜湖市生态环境局", "2023年3月17日")
+    rows = [("索 引 号", "113402000031152467/202303-00007"), ("发布机构", "芜湖市生态环境局"),
+            ("生成日期", "2023-03-21"), ("发布日期", "2023-03-24"), ("主题分类", "环境保护"), ("文 号", "")]
+    trs = "".join(f'<tr><td class="t1"><p>{k}</p></td><td class="t2"><p><span>{v}</span></p></td></tr>' for k, v in rows)
+    doc = page(f"{title}_{site}", '<meta name="PubDate" content="2024-02-01 10:00">', f"""<div class="xxgk">
+<table class="xxgk-attr" width="100%"><tbody>{trs}</tbody></table>
+<h1 class="xxgk_title">{title}</h1>
+<div class="TRS_Editor">{paras_html(lines)}</div>
+<div class="tools"><a href="#">【打印】</a><a href="#">【关闭】</a></div></div>""", site)
+    return Case("xxgk_vertical_no_colons", doc, None,
+                dict(title=title, published_at="2023-03-24", source=None, author=None),
                 lines[0], lines[-3:], CHROME + XXGK_CHROME)
 
 
@@ -403,7 +422,7 @@ def long_page() -> tuple[str, list[str]]:
 CASES = [case_og_title(), case_meta_title_capital(), case_meta_title_lower(), case_table_word(), case_table_plain(),
          case_summary_and_zoom(), case_trs_inside_article(), case_notice_trs(), case_notice_generic(),
          case_div_paragraphs(), case_wcm_font(), case_iframe_pdf(), case_xxgk_colon_cells(), case_xxgk_in_container(),
-         case_br_only()]
+         case_xxgk_vertical_no_colons(), case_br_only()]
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[c.name for c in CASES])
