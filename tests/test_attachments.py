@@ -82,7 +82,14 @@ def test_word97_reader_agrees_with_antiword(tmp_path):
     path = tmp_path / "r.doc"
     lines = ["Annual report 2022", "某县2022年度法治政府建设工作报告", "Section one", "一、主要举措和成效", "特此报告。"]
     path.write_bytes(make_doc([(line + "\r", line.isascii()) for line in lines]))  # 8-bit only when it can be
-    theirs = subprocess.run(["antiword", "-m", "UTF-8.txt", str(path)], capture_output=True, check=True)
+    # antiword reads parts of the FIB this minimal file leaves empty and sometimes crashes on them (SIGSEGV,
+    # about one run in three): take its first clean answer
+    for _ in range(5):
+        theirs = subprocess.run(["antiword", "-m", "UTF-8.txt", str(path)], capture_output=True)
+        if theirs.returncode == 0:
+            break
+    else:
+        pytest.skip(f"antiword crashed on every try (exit {theirs.returncode})")
     ours = worddoc.word97_text(path.read_bytes())
     assert [line.strip() for line in theirs.stdout.decode().splitlines() if line.strip()] == ours.splitlines()
 
