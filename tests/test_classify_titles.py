@@ -215,8 +215,7 @@ def test_region_unresolved(title, body, kw):
     assert resolve_region(title, body, **kw) == (None, None)
 
 
-# a realistic body has several paragraphs (a one- or two-paragraph page falls back to another extractor path,
-# which is crawler/extract/html.py's business, not this probe's)
+# a realistic report body: preamble, numbered parts, closing
 _MIDDLE = ["一、主要举措和成效", "（一）依法全面履行政府职能。深化“放管服”改革，动态调整权责清单。",
            "（二）严格规范公正文明执法。全面推行行政执法三项制度。"]
 
