@@ -50,6 +50,7 @@ import sqlite_utils
 from crawler import minhash as mh
 from crawler import notify
 from crawler.config import AlertSettings
+from crawler.extract.regions import ends_with_division
 from storage import now_iso, transaction
 
 log = logging.getLogger("govwatch.alerts")
@@ -145,11 +146,35 @@ def _norm(text: str | None) -> str:
     return _NOISE.sub("", text or "")
 
 
+# a body below or beside the region's government: departments, offices, zones, towns and streets. A party
+# committee (XX县委) or the government itself (…人民政府, also 中共XX县委 XX县人民政府) is the region
+_DEPARTMENT_END = re.compile(
+    r"(?:局|厅|署|委员会|办公室|办|中心|法院|检察院|管委会|管理委员会|开发区|高新区|园区|街道办事处|街道|镇|乡)$")
+_GOVERNMENT_END = re.compile(r"(?:人民政府|政府|[省市县区旗州]委)$")
+
+
+def department_of(row: dict) -> str | None:
+    """The issuing department when the report's title names one (`宿州市司法局2022年度…` -> 宿州市司法局);
+    None for the region's own government. Departments resolve to their region (adcode), so the department
+    keeps a report key of its own: its report must not take the region's (year) slot, nor the region's
+    report its. Only the title counts: `来源：XX司法局` is usually the office that drafted the government's
+    report."""
+    issuer = issuer_of(row.get("title"))
+    if not issuer or _GOVERNMENT_END.search(issuer) or not _DEPARTMENT_END.search(issuer):
+        return None
+    if ends_with_division(issuer):  # 景德镇, 浦东新区: a region whose name ends like a body
+        return None
+    return issuer
+
+
 def report_key(row: dict) -> str | None:
     year = row.get("report_year")
     if not year:
         return None
     if row.get("adcode"):
+        department = department_of(row)
+        if department:
+            return f"adcode:{row['adcode']}:{department}:{year}"
         return f"adcode:{row['adcode']}:{year}"
     issuer = issuer_of(row.get("title")) or _norm(row.get("source")) or None
     if issuer:

@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 
 import sqlite_utils
 
-from crawler.alerts import AlertPolicy, deadline, insert_alert
+from crawler.alerts import AlertPolicy, deadline, department_of, insert_alert
 from storage import now_iso, transaction
 
 
@@ -77,6 +77,7 @@ def _published(db, region: Region, year: int) -> dict | None:
     else:
         marks = ",".join("?" * len(region.portals))
         rows = list(db.query(base + f"portal_id IN ({marks})", [year, *region.portals]))
+    rows = [r for r in rows if department_of(r) is None]  # a department's report is not the region's
     if not rows:
         return None
     rows.sort(key=lambda r: (r["published_at"] or "9999", r["id"]))

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 import storage
-from crawler.alerts import AlertPolicy, flush, issuer_of, list_alerts, on_document_stored, report_key, similarity, sketch
+from crawler.alerts import (AlertPolicy, department_of, flush, issuer_of, list_alerts, on_document_stored, report_key,
+                            similarity, sketch)
 from crawler.config import AlertSettings
 from crawler.ingest import store_document
 from crawler.notify import SendResult
@@ -103,6 +104,33 @@ def test_a_report_released_from_a_duplicate_group_alerts(tmp_path):
     row = db.execute("SELECT duplicate_of FROM documents WHERE id = ?", [m.document_id]).fetchone()
     assert row[0] is None
     assert sorted(a["document_id"] for a in alerts(db, "new_report")) == sorted([m.document_id, n.document_id])
+
+
+def test_a_department_and_its_government_are_two_new_reports(tmp_path):
+    db = make_db(tmp_path)
+    store_document(db, report(url="http://jh.gov.cn/sfj.html", title="芜湖市镜湖区司法局2020年度法治政府建设工作报告",
+                              text=body("sfj")))
+    store_document(db, report())  # the district's own report, same adcode and year
+    store_document(db, report(url="http://wh.gov.cn/sfj.html", portal="wh", text=body("sfj"),
+                              title="芜湖市镜湖区司法局2020年度法治政府建设工作报告"))  # a repost: silent
+    assert sorted(a["document_id"] for a in alerts(db, "new_report")) == [1, 2]
+    keys = {r["key"] for r in db.query("SELECT key FROM report_keys")}
+    assert keys == {"adcode:340202:2020", "adcode:340202:芜湖市镜湖区司法局:2020"}
+
+
+@pytest.mark.parametrize("title, department", [
+    ("宿州市司法局2022年度法治政府建设工作报告", "宿州市司法局"),
+    ("某市应急管理局关于2022年度法治政府建设情况的报告", "某市应急管理局"),
+    ("芜湖经济技术开发区管委会2022年度法治政府建设工作报告", "芜湖经济技术开发区管委会"),
+    ("沙家浜镇2022年法治政府建设工作报告", "沙家浜镇"),
+    ("镜湖区人民政府关于2020年法治政府建设情况的报告", None),
+    ("中共某县委 某县人民政府关于2022年度法治政府建设情况的报告", None),
+    ("关于2022年度法治政府建设情况的报告", None),
+    ("景德镇2022年法治政府建设年度报告", None),  # a city whose name ends like a town
+    ("浦东新区2022年法治政府建设情况报告", None),
+])
+def test_department_of(title, department):
+    assert department_of({"title": title}) == department
 
 
 def test_baseline_is_silent_by_default(tmp_path):

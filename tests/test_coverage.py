@@ -77,6 +77,17 @@ def test_matrix(tmp_path):
     assert columns == ["region", "adcode", "2022", "2023"] and len(table) == 3
 
 
+def test_a_departments_report_does_not_cover_its_region(tmp_path):
+    db, config = setup(tmp_path)
+    # 弋江区司法局 resolves to 弋江区 (340203), but it is the bureau's own report, not the district's
+    store_document(db, {"url": "http://yj.example/sfj.html", "portal_id": "yj", "report_year": 2022,
+                        "title": "芜湖市弋江区司法局2022年度法治政府建设工作报告", "text": "司法局全文" * 80,
+                        "published_at": "2023-03-10", "doc_type": "annual_report", "adcode": "340203",
+                        "region": "芜湖市弋江区"})
+    yj = [r for r in coverage(db, config, years=[2022], today=date(2024, 3, 1)) if r["adcode"] == "340203"]
+    assert [r["status"] for r in yj] == ["overdue"]
+
+
 def test_digest_once_per_region_per_year(tmp_path):
     db, config = setup(tmp_path)
     first = missing_digest(db, config, today=date(2024, 3, 1))  # latest due year: 2022

@@ -220,6 +220,14 @@ def _tokens(s: str) -> list[tuple[int, int, tuple[str, ...], bool]]:
     return out
 
 
+def ends_with_division(name: str) -> bool:
+    """True when `name` ends with a division's name, full or short (景德镇, 浦东新区, 吉林省吉林市): a body so
+    named is the region itself, not a department or a town."""
+    name = to_simplified(name or "")
+    _load()  # the name indexes are built on first use
+    return bool(name) and any(end == len(name) for _, end, _, _ in _tokens(name))
+
+
 def _full_overlaps(s: str, start: int, end: int) -> bool:
     for j in range(start, end):
         for ln in _LENGTHS.get(s[j], ()):
