@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 from crawler.config import DEFAULT_USER_AGENT, Config
 
 BOT_NAME = "govwatch"
@@ -32,8 +30,6 @@ DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 GOVWATCH_MAX_ATTACHMENT_BYTES = 30 * 1024 * 1024
 GOVWATCH_MAX_LIST_PAGES = 50
-# processes that segment documents for the full-text index while the crawl goes on (0: in the crawl process)
-GOVWATCH_SEGMENT_WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening sockets in a crawl process

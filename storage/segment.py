@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from contextlib import contextmanager
 
 _lock = threading.Lock()
 _tokenizer = None
@@ -38,30 +37,5 @@ def tokens(text: str | None, *, search: bool = False) -> list[str]:
 
 
 def segment(text: str | None) -> str:
-    """Space-separated tokens for indexing: search-mode cut, so both words and their parts are indexed.
-    Returns the result handed over by `precomputed` when there is one for this text."""
-    if text and _ready:
-        ready = _ready.get(text)
-        if ready is not None:
-            return ready
+    """Space-separated tokens for indexing: search-mode cut, so both words and their parts are indexed."""
     return " ".join(tokens(text, search=True))
-
-
-def segment_many(texts: list[str | None]) -> list[str]:
-    """`segment` of each text (the unit of work a segmentation worker process does)."""
-    return [segment(text) for text in texts]
-
-
-_ready: dict[str, str] = {}
-
-
-@contextmanager
-def precomputed(pairs: dict[str, str]):
-    """Within the block, `segment(text)` returns pairs[text] instead of segmenting again: the crawl
-    segments in a worker process while the reactor goes on, and the full-text triggers pick the result up."""
-    _ready.update(pairs)
-    try:
-        yield
-    finally:
-        for text in pairs:
-            _ready.pop(text, None)

@@ -177,7 +177,7 @@ def test_first_crawl_stores_every_item_with_classification(site):
     assert all("\ufffd" not in t for t in rows)
 
 
-def test_full_text_index_from_segmentation_workers_is_what_the_crawl_process_would_write(site):
+def test_full_text_index_of_crawled_documents_is_their_segmentation(site):
     from storage.segment import segment
 
     db = connect(site["db_path"])

@@ -197,13 +197,3 @@ def test_cli_search_table_and_errors(corpus):
     assert "no searchable words" in result.output
     result = runner.invoke(main, ["search", '"营商环境', "--db", str(corpus)])
     assert result.exit_code == 0
-
-
-def test_precomputed_segmentation_is_used_only_inside_its_block():
-    from storage.segment import precomputed, segment
-
-    text = "全面推进依法行政"
-    with precomputed({text: "stand in"}):
-        assert segment(text) == "stand in"
-        assert segment("行政复议") == "行政 复议 行政复议"
-    assert segment(text) == "全面 推进 依法 行政 依法行政"
