@@ -9,7 +9,8 @@ off. Measured in one run:
   (b) govwatch's full pipeline (`crawler.runner.crawl`: spider, extraction, dedupe, storage) into a fresh DB;
   (c) an immediate recrawl with the same DB: the requests it sends (from the server's request log).
 Pages/s use the server's log (requests answered during the run) over the wall time of the subprocess, and
-over the active span (first to last request, i.e. without interpreter/Scrapy start-up). Prints figures only.
+over the active span (first request to the end of the run, i.e. without interpreter/Scrapy start-up). Prints
+figures only.
 """
 
 from __future__ import annotations
@@ -87,9 +88,11 @@ def measure(server, run) -> dict:
     started = time.perf_counter()
     extra = run()
     wall = time.perf_counter() - started
+    ended = time.time()  # the request log's clock
     log = server.requests
     pages = [r for r in log if r.path != "/robots.txt"]
-    span = (max(r.at for r in log) - min(r.at for r in log)) if len(log) > 1 else wall
+    # from the first request to the end of the run: storing goes on after the last download
+    span = (ended - min(r.at for r in log)) if log else wall
     statuses = collections.Counter(r.status for r in pages)
     return dict(requests=len(log), pages=len(pages), wall=wall, span=span, statuses=dict(statuses),
                 pages_per_s_wall=len(pages) / wall if wall else 0.0,
