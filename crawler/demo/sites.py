@@ -24,6 +24,7 @@ import hashlib
 import html as _html
 import io
 import json
+import random
 import zipfile
 import zlib
 from datetime import datetime, timedelta
@@ -89,6 +90,32 @@ _FILLER_TITLES = [
 ]
 
 
+_WHO = ["司法局", "市场监管局", "城管执法局", "生态环境分局", "人社局", "应急管理局", "卫健委",
+        "教育局", "交通运输局", "住建局", "自然资源分局", "农业农村局", "各街道办事处", "行政审批局"]
+_DID = ["组织开展", "集中部署", "专题研究", "督促落实", "全面推进", "联合开展", "认真组织", "扎实推进"]
+_WHAT = ["行政执法“三项制度”落实情况检查", "重大行政决策合法性审查", "行政规范性文件备案审查", "执法人员法律知识培训",
+         "“双随机、一公开”联合抽查", "行政复议案件集中审理", "法律顾问参与涉法事务", "证明事项告知承诺制",
+         "包容审慎监管清单修订", "矛盾纠纷排查化解", "普法责任制清单公示", "政务服务事项标准化梳理",
+         "行政应诉败诉案件分析", "涉企行政检查备案", "基层法治观察点建设", "公职律师队伍建设"]
+_RESULT = ["共检查执法案卷{n}卷，发现问题{m}个，已督促整改。", "累计培训执法人员{n}人次，考试合格率{p}%。",
+           "审查各类文件{n}件，提出修改意见{m}条。", "受理群众来信来访{n}件，按期办结率{p}%。",
+           "抽查市场主体{n}户，责令整改{m}户。", "出具法律意见书{n}份，挽回经济损失{m}万元。",
+           "组织旁听庭审{n}场，参与干部{m}人次。", "梳理公布事项{n}项，其中新增{m}项。"]
+_NEXT = ["下一步，将持续巩固工作成效，推动形成长效机制。", "下一步，将加强跟踪问效，确保问题整改到位。",
+         "下一步，将把法治要求贯穿行政管理全过程。", "下一步，将进一步压实责任，强化督查考核。",
+         "下一步，将总结推广经验做法，提升基层依法行政水平。"]
+
+
+def _filler_paragraphs(short: str, when: datetime, rng: random.Random) -> list[str]:
+    """A short news text of its own (column items on real portals are distinct texts, not near-copies)."""
+    paras = [f"{when.month}月{when.day}日，{short}{rng.choice(_WHO)}{rng.choice(_DID)}{rng.choice(_WHAT)}工作。"]
+    for what in rng.sample(_WHAT, rng.randint(2, 4)):
+        result = rng.choice(_RESULT).format(n=rng.randint(12, 980), m=rng.randint(2, 60), p=rng.randint(90, 100))
+        paras.append(f"{rng.choice(_WHO)}围绕{what}，{rng.choice(_DID)}相关工作，{result}")
+    paras.append(rng.choice(_NEXT))
+    return paras
+
+
 def filler_items(site: dict, count: int, start: str, step_days: int = 9, seed: int = 0) -> list[Item]:
     """`count` ordinary column items, the first published at `start`, then every `step_days` (deterministic)."""
     base = parse_published(start)
@@ -97,11 +124,7 @@ def filler_items(site: dict, count: int, start: str, step_days: int = 9, seed: i
         when = base + timedelta(days=k * step_days, hours=(k * 7 + seed) % 9, minutes=(k * 13 + seed) % 60)
         n = k + 1 + seed
         title = _FILLER_TITLES[(k + seed) % len(_FILLER_TITLES)].format(short=site["short"], n=n, year=when.year)
-        paras = [
-            f"为深入贯彻落实上级工作部署，{site['short']}有关部门于{when.month}月{when.day}日组织开展相关工作。",
-            "会议（活动）传达学习了有关文件精神，通报了前一阶段工作情况，并对下一步工作作出安排。",
-            f"下一步，{site['short']}将继续加强统筹协调，确保各项任务落到实处。",
-        ]
+        paras = _filler_paragraphs(site["short"], when, random.Random(f"{site['short']}:{seed}:{k}"))
         out.append(Item(title=title, paragraphs=paras, published=when.strftime("%Y-%m-%d %H:%M"),
                         source=site["office"], kind="filler"))
     return out
