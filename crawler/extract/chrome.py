@@ -91,7 +91,10 @@ def clean_value(value: str) -> str | None:
 def is_meta_line(line: str) -> bool:
     """A metadata line: starts with a known label and a colon (after an optional leading date), and is short
     or carries several fields."""
-    line = _shadow(line)
+    return _is_meta(_shadow(line))
+
+
+def _is_meta(line: str) -> bool:  # `line` already in simplified script
     m = _LEAD_DATE_RE.match(line)
     rest = line[m.end():] if m else line
     if not _META_START_RE.match(rest):
@@ -147,9 +150,11 @@ _RELATED_RE = re.compile(
 
 
 def is_tool_line(line: str) -> bool:
-    if len(line) > 60:
-        return False
-    residue = _SEPARATORS_RE.sub("", _shadow(line))
+    return len(line) <= 60 and _is_tool(_shadow(line))
+
+
+def _is_tool(line: str) -> bool:  # `line` already in simplified script
+    residue = _SEPARATORS_RE.sub("", line)
     return not residue or _TOOL_LINE_RE.fullmatch(residue) is not None
 
 
@@ -163,7 +168,7 @@ def is_chrome(line: str) -> bool:
     if n > 200:
         return False
     line = _shadow(line)
-    if _BREADCRUMB_RE.match(line) or is_meta_line(line) or is_tool_line(line):
+    if _BREADCRUMB_RE.match(line) or _is_meta(line) or (n <= 60 and _is_tool(line)):
         return True
     if n <= 40 and (_DATE_WIDGET_RE.search(line) or _LOGO_RE.search(line)):
         return True

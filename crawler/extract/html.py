@@ -89,6 +89,11 @@ def _is_ancestor(a, b) -> bool:
     return any(x is a for x in b.iterancestors())
 
 
+def _largest(cands: list[tuple[int, object, int]]):
+    """The element of the (rank, element, text length) candidate with the most text, earliest rank on ties."""
+    return max(cands, key=lambda c: (c[2], -c[0]))[1]
+
+
 def _names(el) -> list[tuple[str, str]]:
     out = [("tag", el.tag)]
     ident = el.get("id")
@@ -162,7 +167,7 @@ def _row_line(tr, container) -> str | None:
     if any(len(t) > MAX_CELL for t in texts):
         return None
     labels = [is_label_text(t) for t in texts]
-    inside = container is not None and any(a is container for a in tr.iterancestors())
+    inside = container is not None and _is_ancestor(container, tr)
     if not inside and not any(labels):
         return None
     out = []
@@ -310,10 +315,8 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
     cands = _most_specific([c for c in strong_cands if c[2] >= MIN_STRONG])
     # a CMS body holding only a notice pointing at the attachment (详见附件。) is still the body
     notices = [c for c in strong_cands if 0 < c[2] < MIN_STRONG and _ATTACHMENT_NOTICE.search(_text(c[1]))]
-    if cands:
-        container, kind = max(cands, key=lambda c: (c[2], -c[0]))[1], "cms"
-    elif notices:
-        container, kind = max(notices, key=lambda c: (c[2], -c[0]))[1], "cms"
+    if cands or notices:
+        container, kind = _largest(cands or notices), "cms"
     else:
         body_len = _tlen(body) or 1
         cands, notices = [], []
@@ -332,12 +335,9 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
             if n >= 0.9 * body_len and links > 0.1 * n:
                 continue  # the whole page, navigation included
             cands.append((r, el, n))
-        cands = _most_specific(cands)
-        notices = _most_specific(notices)
-        if cands:
-            container, kind = max(cands, key=lambda c: (c[2], -c[0]))[1], "generic"
-        elif notices:
-            container, kind = max(notices, key=lambda c: (c[2], -c[0]))[1], "generic"
+        picked = _most_specific(cands) or _most_specific(notices)
+        if picked:
+            container, kind = _largest(picked), "generic"
         else:
             best, score = _density_container(body)
             if best is not None and score >= 50:
