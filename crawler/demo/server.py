@@ -40,6 +40,13 @@ __all__ = [
 ]
 
 
+class _PortalHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default listen backlog is 5: a crawler opening 8 connections at once overflowed it, and
+    # the dropped SYNs were only retried after the kernel's 1 s timeout (a stall in every crawl and benchmark)
+    request_queue_size = 128
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Data
 
@@ -251,7 +258,7 @@ class PortalServer:
         if offsite:
             self.portals[OFFSITE_ID] = _OffsitePortal(OFFSITE_ID, "其他网站")
         self._first_host = first_host
-        self._listeners: dict[str, ThreadingHTTPServer] = {}
+        self._listeners: dict[str, _PortalHTTPServer] = {}
         self._threads: list[threading.Thread] = []
         self._down: set[str] = set()
         self._log: list[LoggedRequest] = []
@@ -270,8 +277,7 @@ class PortalServer:
         try:
             for n, portal in enumerate(self.portals.values()):
                 host = f"127.0.0.{self._first_host + n}" if multi else "127.0.0.1"
-                httpd = ThreadingHTTPServer((host, 0), _make_handler(self, portal))
-                httpd.daemon_threads = True
+                httpd = _PortalHTTPServer((host, 0), _make_handler(self, portal))
                 self._listeners[portal.id] = httpd
                 portal.base_url = f"http://{host}:{httpd.server_address[1]}"
             offsite = self.portals.get(OFFSITE_ID)
