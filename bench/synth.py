@@ -156,9 +156,9 @@ def _pool(seeds: list[dict]) -> tuple[list[list[str]], dict[int, list[str]]]:
     """Sentences of all seeds as word lists (generic: region names removed) and the seeds' vocabulary by
     word length."""
     if "pool" not in _CHARS_CACHE:
-        from storage.segment import _jieba
+        from storage.segment import segmenter
 
-        tokenizer = _jieba()
+        cut = segmenter().cut
         sentences, vocabulary = [], {}
         for seed in seeds:
             text = seed["text"]
@@ -166,7 +166,7 @@ def _pool(seeds: list[dict]) -> tuple[list[list[str]], dict[int, list[str]]]:
                 text = text.replace(name, "Ⓡ")
             for sentence in re.split(r"(?<=[。;])", text.replace("\n", "")):
                 if len(sentence) > 8:
-                    words = list(tokenizer.cut(sentence, HMM=False))
+                    words = cut(sentence)
                     sentences.append(words)
                     for word in words:
                         if all("\u4e00" <= c <= "\u9fff" for c in word):
