@@ -24,6 +24,12 @@ def state_key(url: str) -> str:
     return canonicalize(base) + (sep + body if sep else "")
 
 
+_COLUMNS = ("url", "portal_id", "kind", "status", "etag", "last_modified", "content_hash", "list_entry",
+            "fetched_at", "checked_at")
+_UPSERT = (f"INSERT INTO fetch_state ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+           f"ON CONFLICT(url) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _COLUMNS[1:])}")
+
+
 class FetchState:
     """Reads and writes `fetch_state` rows for one database."""
 
@@ -31,7 +37,9 @@ class FetchState:
         self.db = db
 
     def get(self, url: str) -> dict | None:
-        return next(self.db.query("SELECT * FROM fetch_state WHERE url = ?", [state_key(url)]), None)
+        cursor = self.db.conn.execute("SELECT * FROM fetch_state WHERE url = ?", [state_key(url)])
+        row = cursor.fetchone()
+        return dict(zip((c[0] for c in cursor.description), row)) if row else None
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for a URL fetched before with a 200."""
@@ -64,7 +72,8 @@ class FetchState:
             if list_entry is not None:
                 values["list_entry"] = list_entry
             if row:
-                self.db["fetch_state"].update(key, values)
+                assignments = ", ".join(f"{column} = ?" for column in values)
+                self.db.conn.execute(f"UPDATE fetch_state SET {assignments} WHERE url = ?", [*values.values(), key])
                 return
         values = {
             "url": key, "portal_id": portal_id, "kind": kind, "status": status,
@@ -74,4 +83,5 @@ class FetchState:
             "list_entry": list_entry if list_entry is not None else row.get("list_entry"),
             "fetched_at": now, "checked_at": now,
         }
-        self.db["fetch_state"].upsert(values, pk="url")
+        # plain SQL: sqlite-utils' upsert re-reads the table's schema on every call (once per page here)
+        self.db.conn.execute(_UPSERT, [values[column] for column in _COLUMNS])

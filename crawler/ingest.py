@@ -59,18 +59,23 @@ def store_document(db: sqlite_utils.Database, doc: dict, *, run_id: int | None =
         updated_at=now,
     )
     with transaction(db):
-        existing = next(db.query("SELECT id, content_hash, title, duplicate_of FROM documents WHERE url = ?",
-                                 [url]), None)
+        found = db.conn.execute("SELECT id, content_hash, title, duplicate_of FROM documents WHERE url = ?",
+                                [url]).fetchone()
+        existing = dict(zip(("id", "content_hash", "title", "duplicate_of"), found)) if found else None
         if existing and existing["content_hash"] == content_hash and existing["title"] == row["title"]:
             db.execute("UPDATE documents SET fetched_at = ?, crawl_run_id = ? WHERE id = ?",
                        [row["fetched_at"], run_id, existing["id"]])
             return StoreResult(existing["id"], False, False, existing["duplicate_of"], False)
+        # plain SQL: sqlite-utils' insert/update re-read the table's schema on every call (once per page)
         if existing:
-            db["documents"].update(existing["id"], row)
+            assignments = ", ".join(f"{column} = ?" for column in row)
+            db.conn.execute(f"UPDATE documents SET {assignments} WHERE id = ?", [*row.values(), existing["id"]])
             document_id = existing["id"]
         else:
             row["first_seen_at"] = now
-            document_id = db["documents"].insert(row).last_pk
+            cursor = db.conn.execute(f"INSERT INTO documents ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                                     list(row.values()))
+            document_id = cursor.lastrowid
         # dedupe first: alerts only ever fire for canonical documents
         duplicate = assign_duplicate(db, document_id, threshold=dedupe_threshold)
         event = on_document_stored(db, document_id, created=existing is None, changed=existing is not None,

@@ -19,6 +19,9 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]  # never 412/521: th
 GOVWATCH_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles per retry
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Scrapy starts this many asyncio tasks for every callback's output. A detail page yields one document and
+# the item pipeline is synchronous SQLite, so the default 100 only costs ~100 task switches per page
+CONCURRENT_ITEMS = 8
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5  # ±50% (Scrapy >= 2.19; older versions randomise the same way by default)
 AUTOTHROTTLE_ENABLED = True
