@@ -71,5 +71,22 @@ def test_falls_back_to_jieba_without_rjieba(monkeypatch):
 
 
 def test_tokens_drop_punctuation():
-    assert seg.tokens("营商环境、行政复议。") == ["营商", "环境", "行政复议"]
+    assert seg.tokens("营商环境、行政复议。") == ["营商环境", "行政复议"]
     assert seg.segment("") == "" and seg.tokens(None) == []
+
+
+def test_index_text_equals_filtered_tokens_for_fts5():
+    """segment() leaves punctuation tokens in; FTS5's unicode61 must see the same terms at the same offsets
+    as from the punctuation-free tokens() (the query side)."""
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE f USING fts5(a, tokenize = 'unicode61 remove_diacritics 0')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(f, 'instance')")
+    for text in texts():
+        conn.execute("DELETE FROM f")
+        conn.execute("INSERT INTO f(rowid, a) VALUES (1, ?), (2, ?)",
+                     [seg.segment(text), " ".join(seg.tokens(text, search=True))])
+        instances = [conn.execute("SELECT term, offset FROM v WHERE doc = ? ORDER BY offset", [doc]).fetchall()
+                     for doc in (1, 2)]
+        assert instances[0] == instances[1] and len(instances[0]) > 10
