@@ -21,13 +21,15 @@ from dataclasses import asdict, dataclass
 
 import sqlite_utils
 
+from crawler import fts
 from storage.segment import tokens
 
-TITLE_WEIGHT = 10.0
-BODY_WEIGHT = 1.0
 SNIPPET_CHARS = 80
+NEAR_WINDOW = 12  # tokens: the sub-words the index puts between two words of a long word
+NEAR_CANDIDATES = 200  # best NEAR matches checked for the term itself when the phrases found too few
 HL_OPEN, HL_CLOSE = "【", "】"
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
+_SPACE_BETWEEN_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
 class SearchError(ValueError):
@@ -59,17 +61,35 @@ class ParsedQuery:
     match: str  # the FTS5 MATCH expression
     words: tuple[str, ...]  # the words to highlight (longest first)
     terms: tuple[str, ...] = ()  # the whole query terms (spaces removed): the snippet centres on these first
+    # for a query of terms joined by AND only, with a term of several words: the expression that also
+    # finds those words NEAR each other (the term may span part of a long indexed word), and the texts a
+    # document found only that way must contain
+    near: str | None = None
+    required: tuple[str, ...] = ()
+
+    def contains_terms(self, *texts: str | None) -> bool:
+        """Whether the texts together hold every required term (spaces between Chinese ignored, any case)."""
+        haystack = re.sub(r"\s+", " ", compact("\n".join(t for t in texts if t))).lower()
+        return all(term.lower() in haystack for term in self.required)
 
 
 def _phrase(words: list[str]) -> str:
     return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
 
 
-def _term_expression(term: str) -> tuple[str | None, list[str]]:
+def compact(term: str) -> str:
+    """A term as the text it stands for: Chinese is written without spaces, so "行政复议 决定" means
+    行政复议决定, which the documents' cut may well keep as one word (spaces between Latin words stay)."""
+    return _SPACE_BETWEEN_CJK.sub("", term)
+
+
+def _term_expression(term: str) -> tuple[str | None, str | None, list[str]]:
+    """(phrase expression, the same OR-ed with a NEAR group of its words when it has several, highlights)."""
+    term = compact(term)
     normal = tokens(term)
     search_mode = tokens(term, search=True)
     if not normal and not search_mode:
-        return None, []
+        return None, None, []
     alternatives = [_phrase(normal)] if normal else []
     # the index holds each word's sub-words just before the word, so the search-mode phrase can only match
     # where the normal phrase does, unless a word after the first has sub-words (加强 行政复议 is indexed
@@ -78,8 +98,15 @@ def _term_expression(term: str) -> tuple[str | None, list[str]]:
         alternatives.append(_phrase(search_mode))
     alternatives = list(dict.fromkeys(p for p in alternatives if p != '""'))
     expr = alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
-    highlight = [re.sub(r"\s+", "", term)] + normal
-    return expr, highlight
+    near = None
+    # a span across part of a long indexed word (负责人出庭 in 负责人出庭应诉, indexed 负责 责人 出庭 应诉
+    # 负责人 出庭应诉 ...) has its words a few tokens apart, never adjacent: NEAR finds them (and unrelated
+    # neighbours too, which the caller weeds out by the text)
+    if len(normal) > 1:
+        group = " ".join(_phrase([word]) for word in normal)
+        near = "(" + " OR ".join(alternatives + [f"NEAR({group}, {NEAR_WINDOW})"]) + ")"
+    highlight = [re.sub(r"\s+", " ", term).strip()] + normal
+    return expr, near, highlight
 
 
 def parse_query(query: str) -> ParsedQuery:
@@ -91,16 +118,20 @@ def parse_query(query: str) -> ParsedQuery:
         index = text.rfind('"')
         text = text[:index] + " " + text[index + 1:]
     parts: list[str] = []  # expressions and the operators OR / NOT
+    near_parts: list[str] = []
     words: list[str] = []
     term_words: list[list[str]] = []
+    operators = False
     for match in _TERM.finditer(text):
         quoted, bare = match.group(1), match.group(2)
         if bare in ("OR", "NOT", "AND"):
             parts.append(bare)
+            operators = operators or bare != "AND"
             continue
-        expr, highlight = _term_expression(quoted if quoted is not None else bare)
+        expr, near, highlight = _term_expression(quoted if quoted is not None else bare)
         if expr:
             parts.append(expr)
+            near_parts.append(near or expr)
             words += highlight
             term_words.append(highlight)
     # assemble: AND implicit; OR/NOT only between two terms
@@ -120,7 +151,10 @@ def parse_query(query: str) -> ParsedQuery:
         raise SearchError(f"no searchable words in query {query!r}: it only holds punctuation or operators")
     terms = tuple(dict.fromkeys(h[0] for h in term_words if h and h[0]))
     words = sorted({w for w in words if w}, key=len, reverse=True)
-    return ParsedQuery(" ".join(out), tuple(words), terms)
+    near = None
+    if not operators and near_parts != [p for p in parts if p not in ("OR", "NOT", "AND")]:
+        near = " AND ".join(near_parts)
+    return ParsedQuery(" ".join(out), tuple(words), terms, near=near, required=terms if near else ())
 
 
 def make_snippet(text: str | None, words: tuple[str, ...] | list[str], *, width: int = SNIPPET_CHARS,
@@ -149,29 +183,20 @@ def make_snippet(text: str | None, words: tuple[str, ...] | list[str], *, width:
 
 
 def search(db: sqlite_utils.Database, query: str, limit: int = 20, *,
-           include_duplicates: bool = False) -> list[SearchHit]:
-    """Best `limit` documents for `query` (bm25, title weighted), canonical documents only by default."""
+           include_duplicates: bool = False, shards: int | None = None) -> list[SearchHit]:
+    """Best `limit` documents for `query` (bm25, title weighted), canonical documents only by default.
+    `shards`: rowid ranges ranked in parallel (default: one per CPU on a large corpus, see crawler.fts)."""
     parsed = parse_query(query)
     if limit is None or limit < 1:
         raise SearchError("limit must be a positive number")
-    canonical = "" if include_duplicates else "WHERE d.duplicate_of IS NULL"
-    # rank inside the FTS table first (no per-match join), then join the best few and drop duplicates;
-    # only when too many of those were duplicates, rank again without the cap
-    sql = f"""
-        SELECT d.id, d.title, d.url, d.region, d.report_year, d.published_at, d.text, f.score
-        FROM (SELECT rowid, bm25(documents_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score
-              FROM documents_fts WHERE documents_fts MATCH ? ORDER BY score LIMIT ?) AS f
-        JOIN documents AS d ON d.id = f.rowid {canonical}
-        ORDER BY f.score LIMIT ?"""
     limit = int(limit)
     try:
-        cap = limit * 4 + 20
-        rows = db.execute(sql, [parsed.match, cap, limit]).fetchall()
-        if len(rows) < limit and not include_duplicates:
-            total = db.execute("SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?",
-                               [parsed.match]).fetchone()[0]
-            if total > cap:
-                rows = db.execute(sql, [parsed.match, -1, limit]).fetchall()
+        rows = _best(db, parsed.match, limit, include_duplicates, shards)
+        if len(rows) < limit and parsed.near:
+            # words of a term a few tokens apart: kept only where the text holds the term itself
+            seen = {row[0] for row in rows}
+            rows += [row for row in _best(db, parsed.near, NEAR_CANDIDATES, include_duplicates, shards)
+                     if row[0] not in seen and parsed.contains_terms(row[1], row[6])][:limit - len(rows)]
     except sqlite3.OperationalError as exc:
         raise SearchError(f"cannot run query {query!r}: {exc}") from None
     hits = []
@@ -183,3 +208,22 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 20, *,
                 snippet = title_snippet
         hits.append(SearchHit(doc_id, title, url, region, year, published, snippet, float(score)))
     return hits
+
+
+def _best(db: sqlite_utils.Database, match: str, limit: int, include_duplicates: bool,
+          shards: int | None) -> list[tuple]:
+    """The `limit` best document rows (id, title, url, region, report_year, published_at, text, score).
+    Ranks inside the FTS table first (no per-match join), then reads the best few and drops duplicates;
+    only when too many of those were duplicates, ranks again without the cap."""
+    cap = limit if include_duplicates else limit * 4 + 20
+    while True:
+        scored = fts.ranked(db, match, cap, shards=shards)
+        scores = dict(scored)
+        placeholders = ", ".join("?" * len(scores))
+        canonical = "" if include_duplicates else "AND duplicate_of IS NULL"
+        rows = db.execute(f"SELECT id, title, url, region, report_year, published_at, text FROM documents "
+                          f"WHERE id IN ({placeholders}) {canonical}", list(scores)).fetchall() if scores else []
+        rows = sorted((row + (scores[row[0]],) for row in rows), key=lambda row: row[-1])[:limit]
+        if len(rows) >= limit or cap < 0 or len(scored) < cap:
+            return rows
+        cap = -1
