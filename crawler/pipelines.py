@@ -8,6 +8,7 @@ import logging
 from crawler.alerts import AlertPolicy
 from crawler.ingest import store_document
 from storage import transaction
+from storage.segment import segmenter
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,8 @@ class StorePipeline:
     def open_spider(self):
         # alerts are written in the document's own transaction, under the config's alert policy
         self.policy = AlertPolicy.from_settings(self.crawler.spider.config.alerts)
+        # the index trigger's segmenter loads its dictionary now, not inside the first document's transaction
+        segmenter()
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -4,11 +4,15 @@ The index (`documents_fts`, kept in step with `documents` by triggers) holds jie
 title and body. A query is never passed to FTS5 as typed: it is split into terms (whitespace-separated
 words, or "quoted phrases"), each term is segmented with jieba, and each becomes a quoted FTS5 phrase of
 its tokens (both the normal cut and the search-mode cut, OR-ed, so 营商, 复议, 行政复议, 营商环境 and
-"行政复议 决定" are found however jieba cut them in context). FTS5 syntax characters in the input
-(`* ^ : ( ) + -`, NEAR, unbalanced quotes) are thus plain text, never syntax; only the upper-case words
-`OR` and `NOT` between terms act as operators (`AND` is implicit and ignored).
+"行政复议 决定" are found however jieba cut them in context; spaces between Chinese characters inside a
+term are dropped first). FTS5 syntax characters in the input (`* ^ : ( ) + -`, NEAR, unbalanced quotes)
+are thus plain text, never syntax; only the upper-case words `OR` and `NOT` between terms act as operators
+(`AND` is implicit and ignored). When an AND-only query finds fewer than asked, a term of several words is
+also looked for as those words NEAR each other, kept only where the text holds the term (a term can span
+part of a long indexed word: 负责人出庭 in 负责人出庭应诉).
 
-Ranking: bm25 with the title weighted 10x the body. Canonical documents only unless asked otherwise.
+Ranking: bm25 with the title weighted 10x the body (crawler.fts; split over rowid ranges in parallel on a
+large corpus). Canonical documents only unless asked otherwise.
 The snippet is cut from the original text around the first match (FTS5's snippet() would return
 space-separated tokens) and the matched words are wrapped in 【】.
 """
@@ -60,7 +64,7 @@ class SearchHit:
 class ParsedQuery:
     match: str  # the FTS5 MATCH expression
     words: tuple[str, ...]  # the words to highlight (longest first)
-    terms: tuple[str, ...] = ()  # the whole query terms (spaces removed): the snippet centres on these first
+    terms: tuple[str, ...] = ()  # the whole query terms (see compact()): the snippet centres on these first
     # for a query of terms joined by AND only, with a term of several words: the expression that also
     # finds those words NEAR each other (the term may span part of a long indexed word), and the texts a
     # document found only that way must contain
