@@ -20,12 +20,12 @@ space-separated tokens) and the matched words are wrapped in 【】.
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import asdict, dataclass
 
 import sqlite_utils
 
 from crawler import fts
+from storage import sqlite3
 from storage.segment import tokens
 
 SNIPPET_CHARS = 80

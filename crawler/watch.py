@@ -24,7 +24,6 @@ import logging
 import random
 import re
 import signal
-import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -35,6 +34,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
+from storage import sqlite3
 
 log = logging.getLogger("govwatch.watch")
 
@@ -206,7 +207,9 @@ def build_scheduler(db_path: str | Path, *, max_workers: int = 8) -> BackgroundS
     from storage import connect
 
     connect(db_path).conn.close()  # create + migrate the database (WAL) before SQLAlchemy opens it
-    store = SQLAlchemyJobStore(url=jobstore_url(db_path), engine_options={"connect_args": {"timeout": 30}})
+    # SQLAlchemy's driver on the same SQLite library as govwatch's own connections (see storage.db)
+    store = SQLAlchemyJobStore(url=jobstore_url(db_path),
+                               engine_options={"connect_args": {"timeout": 30}, "module": sqlite3})
     return BackgroundScheduler(
         jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(max_workers)},

@@ -148,7 +148,7 @@ def test_progress_callback(db, tmp_path):
 
 def test_export_streams(db, tmp_path, monkeypatch):
     """The cursor is read in batches (fetchmany), never fetchall."""
-    import sqlite3
+    from storage import sqlite3
 
     calls = []
     original = sqlite3.Cursor.fetchmany

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from crawler.alerts import flush, list_alerts
 from crawler.config import load_config
 from crawler.demo.server import Item, Portal, PortalServer, Response
 from crawler.runner import crawl
-from storage import connect
+from storage import connect, sqlite3
 from webhook_server import WebhookServer
 
 pytestmark = pytest.mark.timeout(90)

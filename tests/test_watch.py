@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from crawler.watch import (
     DEADLINE_JOB, FLUSH_JOB, build_scheduler, crawl_job, interval_seconds, jitter_for, make_trigger, next_runs,
     sync_jobs,
 )
+from storage import sqlite3
 
 
 def config(*portals, schedule="6h"):
