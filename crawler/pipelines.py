@@ -1,13 +1,19 @@
-"""Item pipeline: store each crawled document through `crawler.ingest.store_document`, then remember its
-list-entry fingerprint in `fetch_state` (so a recrawl does not refetch it while the list entry is unchanged)."""
+"""Item pipeline: store each crawled document (`crawler.writer.store_one`: the document through
+`crawler.ingest.store_document` and its list-entry fingerprint in `fetch_state`, so a recrawl does not
+refetch it while the list entry is unchanged).
+
+With two or more CPUs the documents are stored by a writer process (`crawler.writer`) while the crawl goes
+on; `GOVWATCH_WRITER_PROCESS = False` (or one CPU) stores them in the crawl process.
+"""
 
 from __future__ import annotations
 
+import collections
 import logging
+import os
 
 from crawler.alerts import AlertPolicy
-from crawler.ingest import store_document
-from storage import transaction
+from crawler.writer import Job, Outcome, WriterProcess, store_one
 from storage.segment import segmenter
 
 logger = logging.getLogger(__name__)
@@ -17,41 +23,69 @@ class StorePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.policy = None
-
-    def open_spider(self):
-        # alerts are written in the document's own transaction, under the config's alert policy
-        self.policy = AlertPolicy.from_settings(self.crawler.spider.config.alerts)
-        # the index trigger's segmenter loads its dictionary now, not inside the first document's transaction
-        segmenter()
+        self.writer: WriterProcess | None = None
+        self.outstanding: collections.Counter[str] = collections.Counter()  # submitted, no outcome yet
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def open_spider(self):
+        spider = self.crawler.spider
+        use_process = self.crawler.settings.getbool("GOVWATCH_WRITER_PROCESS", (os.cpu_count() or 1) > 1)
+        if use_process:
+            self.writer = WriterProcess(str(spider.db_path or "govwatch.db"), alerts=spider.config.alerts,
+                                        threshold=spider.config.dedupe.threshold)
+        else:
+            # alerts are written in the document's own transaction, under the config's alert policy
+            self.policy = AlertPolicy.from_settings(spider.config.alerts)
+            # the index trigger's segmenter loads now, not inside the first document's transaction
+            segmenter()
+
     def process_item(self, item):
         spider = self.crawler.spider
         doc = {k: v for k, v in item.items() if not k.startswith("_")}
-        portal_id = doc["portal_id"]
-        stats = spider.stats_by_portal[portal_id]
-        try:
-            # the document and the fetch state that marks it known commit together: a crash between the
-            # two can neither lose the document nor leave it unknown (and so refetched and re-alerted)
-            with transaction(spider.db):
-                result = store_document(spider.db, doc, run_id=spider.run_ids.get(portal_id),
-                                        policy=self.policy, dedupe_threshold=spider.config.dedupe.threshold)
-                spider.fetch_state.record(item.get("_list_url") or doc["url"], portal_id=portal_id,
-                                          kind="detail", status=200, etag=item.get("_etag"),
-                                          last_modified=item.get("_last_modified"),
-                                          body_hash=item.get("_content_hash"), list_entry=item.get("_list_entry"))
-        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
-            logger.exception("storing %s failed", doc.get("url"))
-            spider.note_error(portal_id, f"store failed for {doc.get('url')}: {exc}")
-            return item
-        if result.created:
-            stats.documents += 1
-        elif result.changed:
-            stats.changed += 1
-        if result.new_report:  # counted in a silent baseline too: only the alert is withheld
-            stats.reports += 1
-        spider.emit(portal_id)
+        job = Job(doc, spider.run_ids.get(doc["portal_id"]), item.get("_list_url") or doc["url"], {
+            "portal_id": doc["portal_id"], "kind": "detail", "status": 200, "etag": item.get("_etag"),
+            "last_modified": item.get("_last_modified"), "body_hash": item.get("_content_hash"),
+            "list_entry": item.get("_list_entry")})
+        if self.writer is not None:
+            self.writer.submit(job)
+            self.outstanding[doc["portal_id"]] += 1
+            self._count(self.writer.poll())
+        else:
+            try:
+                outcome = store_one(spider.db, spider.fetch_state, job, policy=self.policy,
+                                    threshold=spider.config.dedupe.threshold)
+            except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
+                logger.exception("storing %s failed", doc.get("url"))
+                outcome = Outcome(doc["portal_id"], doc["url"], error=f"{type(exc).__name__}: {exc}")
+            self._count([outcome])
         return item
+
+    def close_spider(self):
+        if self.writer is None:
+            return
+        self._count(self.writer.close())
+        spider = self.crawler.spider
+        for portal_id, count in self.outstanding.items():
+            if count:
+                spider.note_error(portal_id, f"writer process stopped with {count} documents not stored "
+                                             f"(exit code {self.writer.process.exitcode})")
+
+    def _count(self, outcomes: list[Outcome]) -> None:
+        spider = self.crawler.spider
+        for outcome in outcomes:
+            if self.writer is not None:
+                self.outstanding[outcome.portal_id] -= 1
+            stats = spider.stats_by_portal[outcome.portal_id]
+            if outcome.error:
+                spider.note_error(outcome.portal_id, f"store failed for {outcome.url}: {outcome.error}")
+                continue
+            if outcome.created:
+                stats.documents += 1
+            elif outcome.changed:
+                stats.changed += 1
+            if outcome.new_report:  # counted in a silent baseline too: only the alert is withheld
+                stats.reports += 1
+            spider.emit(outcome.portal_id)

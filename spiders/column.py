@@ -29,6 +29,9 @@ from spiders.adapters import ListEntry, PageRequest, parse_list
 from spiders.adapters.common import FILE_HREF
 
 logger = logging.getLogger(__name__)
+# The next list page goes ahead of the detail pages already queued: paging is sequential (a page of known
+# items stops it), so each list page waiting behind a page's worth of details delayed the whole crawl
+LIST_PRIORITY = 10
 
 
 @dataclass
@@ -210,9 +213,10 @@ class ColumnSpider(scrapy.Spider):
             if self.incremental[portal_id]:
                 headers.update(self.fetch_state.conditional_headers(page.key))
             return scrapy.Request(page.url, headers=headers, meta=meta, callback=self.parse_list,
-                                  errback=self.on_error, dont_filter=number == 1)
+                                  errback=self.on_error, dont_filter=number == 1, priority=LIST_PRIORITY)
         return scrapy.FormRequest(page.url, method=page.method, formdata=list(page.formdata or ()),
-                                  meta=meta, callback=self.parse_list, errback=self.on_error)
+                                  meta=meta, callback=self.parse_list, errback=self.on_error,
+                                  priority=LIST_PRIORITY)
 
     def parse_list(self, response):
         meta = response.meta

@@ -188,6 +188,25 @@ def test_full_text_index_of_crawled_documents_is_their_segmentation(site):
         assert (indexed_title, indexed_body) == (segment(title), segment(text))
 
 
+def test_storing_in_the_crawl_process_gives_what_the_writer_process_gives(site, tmp_path):
+    # GOVWATCH_WRITER_PROCESS off: one-CPU machines store in the crawl process; same rows, same counts
+    db_path = tmp_path / "inprocess.db"
+    summary = crawl(site["config"], db_path, timeout=120, settings={"GOVWATCH_WRITER_PROCESS": False})
+    first = site["first"]["summary"]
+    for pid, stats in first.portals.items():
+        other = summary.portals[pid]
+        assert (other.status, other.new_documents, other.new_reports, other.errors) == \
+            (stats.status, stats.new_documents, stats.new_reports, stats.errors), pid
+
+    def rows(path):
+        return sorted((r["url"], r["title"], r["doc_type"], r["report_year"], r["duplicate_of"] is None)
+                      for r in docs(path))
+
+    assert rows(db_path) == rows(site["db_path"]) and rows(db_path)
+    known = "SELECT url, list_entry FROM fetch_state WHERE kind = 'detail' ORDER BY url"
+    assert connect(db_path).execute(known).fetchall() == connect(site["db_path"]).execute(known).fetchall()
+
+
 def test_all_list_pages_visited_with_govwatch_user_agent_and_only_portal_hosts(site):
     server, log = site["server"], site["first"]["requests"]
     county_pages = {r.query for r in log if r.portal == "county" and r.path == "/fzzfjs/"}
