@@ -37,11 +37,18 @@ _CONNECTIONS_PER_THREAD = 4
 
 def default_shards(db: sqlite_utils.Database) -> int:
     """How many rowid ranges to rank in parallel: one per CPU (up to MAX_SHARDS) on a large file corpus."""
+    return _auto_shards(database_file(db), _top_id(db))
+
+
+def _auto_shards(path: str | None, top: int) -> int:
     cpus = min(MAX_SHARDS, os.cpu_count() or 1)
-    if cpus < 2 or not PARALLEL_SQLITE or not database_file(db):
+    if cpus < 2 or not PARALLEL_SQLITE or not path:
         return 1
-    top = db.execute("SELECT max(id) FROM documents").fetchone()[0] or 0
     return cpus if top >= SHARD_MIN_ROWS else 1
+
+
+def _top_id(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT max(id) FROM documents").fetchone()[0] or 0
 
 
 def database_file(db: sqlite_utils.Database) -> str | None:
@@ -53,11 +60,10 @@ def database_file(db: sqlite_utils.Database) -> str | None:
 def ranked(db: sqlite_utils.Database, match: str, cap: int, *, shards: int | None = None) -> list[tuple[int, float]]:
     """[(rowid, score)] of the `cap` best matches of the FTS5 expression `match`, best (lowest) first;
     cap = -1 for all. Raises sqlite3.OperationalError for an expression FTS5 rejects."""
-    shards = default_shards(db) if shards is None else shards
-    path = database_file(db) if shards > 1 else None
-    if not path:
+    path, top = database_file(db), _top_id(db)
+    shards = _auto_shards(path, top) if shards is None else shards
+    if shards < 2 or not path:
         return db.execute(_RANKED.format(range=""), [match, cap]).fetchall()
-    top = db.execute("SELECT max(id) FROM documents").fetchone()[0] or 0
     bounds = [(top * i // shards + 1, top * (i + 1) // shards) for i in range(shards)]
     bounds[-1] = (bounds[-1][0], 2**63 - 1)  # rows inserted meanwhile are not lost
     global _pool

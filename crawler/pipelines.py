@@ -9,14 +9,11 @@ on; `GOVWATCH_WRITER_PROCESS = False` (or one CPU) stores them in the crawl proc
 from __future__ import annotations
 
 import collections
-import logging
 import os
 
 from crawler.alerts import AlertPolicy
 from crawler.writer import Job, Outcome, WriterProcess, store_one
 from storage.segment import segmenter
-
-logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
@@ -54,13 +51,8 @@ class StorePipeline:
             self.outstanding[doc["portal_id"]] += 1
             self._count(self.writer.poll())
         else:
-            try:
-                outcome = store_one(spider.db, spider.fetch_state, job, policy=self.policy,
-                                    threshold=spider.config.dedupe.threshold)
-            except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
-                logger.exception("storing %s failed", doc.get("url"))
-                outcome = Outcome(doc["portal_id"], doc["url"], error=f"{type(exc).__name__}: {exc}")
-            self._count([outcome])
+            self._count([store_one(spider.db, spider.fetch_state, job, policy=self.policy,
+                                   threshold=spider.config.dedupe.threshold)])
         return item
 
     def close_spider(self):

@@ -220,11 +220,11 @@ def _best(db: sqlite_utils.Database, match: str, limit: int, include_duplicates:
     Ranks inside the FTS table first (no per-match join), then reads the best few and drops duplicates;
     only when too many of those were duplicates, ranks again without the cap."""
     cap = limit if include_duplicates else limit * 4 + 20
+    canonical = "" if include_duplicates else "AND duplicate_of IS NULL"
     while True:
         scored = fts.ranked(db, match, cap, shards=shards)
         scores = dict(scored)
         placeholders = ", ".join("?" * len(scores))
-        canonical = "" if include_duplicates else "AND duplicate_of IS NULL"
         rows = db.execute(f"SELECT id, title, url, region, report_year, published_at, text FROM documents "
                           f"WHERE id IN ({placeholders}) {canonical}", list(scores)).fetchall() if scores else []
         rows = sorted((row + (scores[row[0]],) for row in rows), key=lambda row: row[-1])[:limit]

@@ -11,12 +11,20 @@ not yet committed, and their fetch state with them, so the next crawl fetches th
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import queue
 import time
 from dataclasses import dataclass
 
+from crawler.alerts import AlertPolicy
 from crawler.config import AlertSettings
+from crawler.fetchstate import FetchState
+from crawler.ingest import store_document
+from storage import connect, transaction
+from storage.segment import segmenter
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,22 +47,19 @@ class Outcome:
 
 def store_one(db, fetch_state, job: Job, *, policy, threshold: float | None) -> Outcome:
     """Store one document and the fetch state that marks it known, in one transaction: a crash between the
-    two can neither lose the document nor leave it unknown (and so refetched and re-alerted)."""
-    from crawler.ingest import store_document
-    from storage import transaction
-
-    with transaction(db):
-        result = store_document(db, job.doc, run_id=job.run_id, policy=policy, dedupe_threshold=threshold)
-        fetch_state.record(job.state_url, **job.state)
+    two can neither lose the document nor leave it unknown (and so refetched and re-alerted). Never raises:
+    one bad document must not stop the crawl, its error comes back in the Outcome."""
+    try:
+        with transaction(db):
+            result = store_document(db, job.doc, run_id=job.run_id, policy=policy, dedupe_threshold=threshold)
+            fetch_state.record(job.state_url, **job.state)
+    except Exception as exc:  # noqa: BLE001 - reported to the crawl, which goes on
+        logger.exception("storing %s failed", job.doc.get("url"))
+        return Outcome(job.doc.get("portal_id"), job.doc.get("url"), error=f"{type(exc).__name__}: {exc}")
     return Outcome(job.doc["portal_id"], job.doc["url"], result.created, result.changed, result.new_report)
 
 
 def _serve(db_path: str, alerts: AlertSettings | None, threshold: float | None, jobs, outcomes) -> None:
-    from crawler.alerts import AlertPolicy
-    from crawler.fetchstate import FetchState
-    from storage import connect
-    from storage.segment import segmenter
-
     db = connect(db_path)
     fetch_state, policy = FetchState(db), AlertPolicy.from_settings(alerts)
     segmenter()
@@ -65,10 +70,7 @@ def _serve(db_path: str, alerts: AlertSettings | None, threshold: float | None, 
             return
         if job is None:
             break
-        try:
-            outcomes.put(store_one(db, fetch_state, job, policy=policy, threshold=threshold))
-        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
-            outcomes.put(Outcome(job.doc.get("portal_id"), job.doc.get("url"), error=f"{type(exc).__name__}: {exc}"))
+        outcomes.put(store_one(db, fetch_state, job, policy=policy, threshold=threshold))
     db.conn.close()
     outcomes.put(None)
 
