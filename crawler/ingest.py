@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 
@@ -16,7 +17,10 @@ import sqlite_utils
 from crawler.alerts import AlertPolicy, on_document_stored
 from crawler.dedupe import assign_duplicate
 from crawler.urls import canonicalize
+from crawler.writer import Job, Outcome
 from storage import now_iso, transaction
+
+logger = logging.getLogger(__name__)
 
 RECORD_FIELDS = ("title", "text", "published_at", "source", "author", "region", "adcode", "report_year", "doc_type")
 _SPACE = re.compile(r"\s+")
@@ -84,3 +88,17 @@ def store_document(db: sqlite_utils.Database, doc: dict, *, run_id: int | None =
             on_document_stored(db, released_id, created=False, changed=True, policy=policy)
         return StoreResult(document_id, existing is None, existing is not None, duplicate.duplicate_of,
                            bool(event and event.new_report))
+
+
+def store_one(db, fetch_state, job: Job, *, policy, threshold: float | None) -> Outcome:
+    """Store one document and the fetch state that marks it known, in one transaction: a crash between the
+    two can neither lose the document nor leave it unknown (and so refetched and re-alerted). Never raises:
+    one bad document must not stop the crawl, its error comes back in the Outcome."""
+    try:
+        with transaction(db):
+            result = store_document(db, job.doc, run_id=job.run_id, policy=policy, dedupe_threshold=threshold)
+            fetch_state.record(job.state_url, **job.state)
+    except Exception as exc:  # noqa: BLE001 - reported to the crawl, which goes on
+        logger.exception("storing %s failed", job.doc.get("url"))
+        return Outcome(job.doc.get("portal_id"), job.doc.get("url"), error=f"{type(exc).__name__}: {exc}")
+    return Outcome(job.doc["portal_id"], job.doc["url"], result.created, result.changed, result.new_report)

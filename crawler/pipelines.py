@@ -1,4 +1,4 @@
-"""Item pipeline: store each crawled document (`crawler.writer.store_one`: the document through
+"""Item pipeline: store each crawled document (`crawler.ingest.store_one`: the document through
 `crawler.ingest.store_document` and its list-entry fingerprint in `fetch_state`, so a recrawl does not
 refetch it while the list entry is unchanged).
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 import collections
 import os
 
-from crawler.alerts import AlertPolicy
-from crawler.writer import Job, Outcome, WriterProcess, store_one
-from storage.segment import segmenter
+from crawler.writer import Job, Outcome, WriterProcess
 
 
 class StorePipeline:
@@ -21,6 +19,7 @@ class StorePipeline:
         self.crawler = crawler
         self.policy = None
         self.writer: WriterProcess | None = None
+        self.store_one = None  # crawler.ingest.store_one when documents are stored in this process
         self.outstanding: collections.Counter[str] = collections.Counter()  # submitted, no outcome yet
 
     @classmethod
@@ -34,6 +33,12 @@ class StorePipeline:
             self.writer = WriterProcess(str(spider.db_path or "govwatch.db"), alerts=spider.config.alerts,
                                         threshold=spider.config.dedupe.threshold)
         else:
+            # the store path is imported only here: with a writer process this process never stores
+            from crawler.alerts import AlertPolicy
+            from crawler.ingest import store_one
+            from storage.segment import segmenter
+
+            self.store_one = store_one
             # alerts are written in the document's own transaction, under the config's alert policy
             self.policy = AlertPolicy.from_settings(spider.config.alerts)
             # the index trigger's segmenter loads now, not inside the first document's transaction
@@ -51,8 +56,8 @@ class StorePipeline:
             self.outstanding[doc["portal_id"]] += 1
             self._count(self.writer.poll())
         else:
-            self._count([store_one(spider.db, spider.fetch_state, job, policy=self.policy,
-                                   threshold=spider.config.dedupe.threshold)])
+            self._count([self.store_one(spider.db, spider.fetch_state, job, policy=self.policy,
+                                        threshold=spider.config.dedupe.threshold)])
         return item
 
     def close_spider(self):

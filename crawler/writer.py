@@ -1,9 +1,10 @@
 """The crawl's document writer: a child process that stores the documents the spider extracts.
 
 Storing a document (the row, its full-text index entry, dedupe, alerts and its fetch state, in one
-transaction: `store_one`) is about a third of a crawl's CPU time per page. In the crawl process it runs
-between downloads on the one core that Scrapy's reactor uses; in a writer process it runs on another core
-while the crawl goes on. Documents are written in the order they arrive, each in its own transaction, as
+transaction: `crawler.ingest.store_one`) is about a third of a crawl's CPU time per page. In the crawl
+process it runs between downloads on the one core that Scrapy's reactor uses; in a writer process it runs
+on another core while the crawl goes on. The crawl process imports only this module's light half: the
+store path is imported by the writer itself. Documents are written in the order they arrive, each in its own transaction, as
 before; the results (new document, new report, or the error) come back to the pipeline for the crawl's
 counts. The database stays the one place of truth: a writer killed with its crawl loses only documents
 not yet committed, and their fetch state with them, so the next crawl fetches them again.
@@ -11,20 +12,14 @@ not yet committed, and their fetch state with them, so the next crawl fetches th
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import queue
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from crawler.alerts import AlertPolicy
-from crawler.config import AlertSettings
-from crawler.fetchstate import FetchState
-from crawler.ingest import store_document
-from storage import connect, transaction
-from storage.segment import segmenter
-
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from crawler.config import AlertSettings
 
 
 @dataclass(frozen=True)
@@ -45,21 +40,15 @@ class Outcome:
     error: str | None = None
 
 
-def store_one(db, fetch_state, job: Job, *, policy, threshold: float | None) -> Outcome:
-    """Store one document and the fetch state that marks it known, in one transaction: a crash between the
-    two can neither lose the document nor leave it unknown (and so refetched and re-alerted). Never raises:
-    one bad document must not stop the crawl, its error comes back in the Outcome."""
-    try:
-        with transaction(db):
-            result = store_document(db, job.doc, run_id=job.run_id, policy=policy, dedupe_threshold=threshold)
-            fetch_state.record(job.state_url, **job.state)
-    except Exception as exc:  # noqa: BLE001 - reported to the crawl, which goes on
-        logger.exception("storing %s failed", job.doc.get("url"))
-        return Outcome(job.doc.get("portal_id"), job.doc.get("url"), error=f"{type(exc).__name__}: {exc}")
-    return Outcome(job.doc["portal_id"], job.doc["url"], result.created, result.changed, result.new_report)
-
-
 def _serve(db_path: str, alerts: AlertSettings | None, threshold: float | None, jobs, outcomes) -> None:
+    # the store path (dedupe, index, alerts) is imported here: the crawl process that imports this module
+    # for WriterProcess never stores, and its start-up is on the crawl's critical path
+    from crawler.alerts import AlertPolicy
+    from crawler.fetchstate import FetchState
+    from crawler.ingest import store_one
+    from storage import connect
+    from storage.segment import segmenter
+
     db = connect(db_path)
     fetch_state, policy = FetchState(db), AlertPolicy.from_settings(alerts)
     segmenter()
