@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from scrapy.settings.default_settings import EXTENSIONS_BASE as _SCRAPY_EXTENSIONS_BASE
+
 from crawler.config import DEFAULT_USER_AGENT, Config
 
 BOT_NAME = "govwatch"
@@ -49,14 +51,20 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BlockDetectionMiddleware": 585,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
-EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None}
+# Left out of the lists, not set to None: Scrapy imports every listed extension, None or not, to normalise
+# the lists, and these two pull in twisted.conch and aiohttp (~0.1 s of every crawl process) for sockets a
+# crawl never opens
+_NO_LISTENERS = ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl")
+EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items() if path not in _NO_LISTENERS}
+# Scrapy re-parses a callback's source to warn about `return value` in generators; ours are tested instead
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 
 def build_settings(config: Config, *, db_path: str | None = None, overrides: dict | None = None) -> dict:
     """The Scrapy settings of a crawl of `config` (a dict for `CrawlerProcess(settings=...)`)."""
     import crawler.settings as defaults
 
-    settings = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper()}
+    settings = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper() and name[0] != "_"}
     crawl = config.crawl
     settings.update(
         USER_AGENT=crawl.user_agent,
