@@ -40,7 +40,7 @@ class BlockedPage(IgnoreRequest):
         self.reason = reason
 
 
-_WAF_MARKERS = (  # (marker in the lower-cased page, label)
+_WAF_MARKERS = (  # (marker, label); matched case-insensitively in the page's UTF-8 or GB18030 bytes
     ("您的访问被拦截", "您的访问被拦截"),
     ("您的请求已被拦截", "您的请求已被拦截"),
     ("访问被拦截", "访问被拦截"),
@@ -57,7 +57,12 @@ _WAF_MARKERS = (  # (marker in the lower-cased page, label)
     ("errors.aliyun.com", "阿里云盾"),
     ("request blocked", "request blocked"),
 )
+# Searched as bytes, both sides lower-cased alike: every response passes here, and decoding a page twice
+# (it may be either encoding) cost more than the rest of the check
+_WAF_BYTES = tuple((frozenset(marker.encode(enc).lower() for enc in ("utf-8", "gb18030")), label)
+                   for marker, label in _WAF_MARKERS)
 _TINY_BYTES = 120
+_ANCHOR = re.compile(rb"<a\s", re.IGNORECASE)
 
 
 def detect_block(status: int, body: bytes, content_type: str = "", kind: str = "list") -> str | None:
@@ -67,14 +72,12 @@ def detect_block(status: int, body: bytes, content_type: str = "", kind: str = "
     small HTML pages naming a WAF, and HTML list/detail pages too tiny to be a page, are blocks too.
     """
     head = body[:65536]
-    text = head.decode("utf-8", "ignore") + head.decode("gb18030", "ignore")
-    lower = text.lower()
     if status == 412:
-        if "$_ts" in text:
+        if b"$_ts" in head:
             return "412 challenge from 瑞数 (Rivers Security): $_ts script, JavaScript required"
         return "HTTP 412 challenge page (anti-bot precondition failed)"
     if status == 521:
-        if "__jsl_clearance" in text:
+        if b"__jsl_clearance" in head:
             return "521 challenge from 加速乐 (Jiasule): __jsl_clearance cookie script"
         return "HTTP 521 challenge page (anti-bot)"
     if kind in ("attachment", "robots") and status < 400:
@@ -83,11 +86,12 @@ def detect_block(status: int, body: bytes, content_type: str = "", kind: str = "
     if not is_html:
         return None
     if len(body) < 30000:
-        found = list(dict.fromkeys(label for marker, label in _WAF_MARKERS if marker in lower))
+        lower = head.lower()
+        found = list(dict.fromkeys(label for patterns, label in _WAF_BYTES if any(p in lower for p in patterns)))
         if found:
             return f"WAF page ({'; '.join(found)}), HTTP {status}"
     if status == 200 and kind in ("list", "detail", "home") and len(body.strip()) < _TINY_BYTES \
-            and not re.search(r"<a\s", lower):
+            and not _ANCHOR.search(head):
         return f"suspiciously tiny page ({len(body)} bytes, HTTP {status})"
     return None
 
