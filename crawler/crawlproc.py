@@ -154,8 +154,23 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 event.update(status="error", reason="crawl did not start")
             emit(event)
+        db.conn.close()
+        if spider is not None and spider.db is not None:
+            spider.db.conn.close()
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Exit after the atexit handlers (logging, multiprocessing) but without the interpreter's teardown,
+    which frees every module and object one by one: ~0.17 s of a crawl process's life, for nothing, since
+    the process ends here and its databases are closed."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
