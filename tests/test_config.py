@@ -65,6 +65,18 @@ def test_polite_defaults_reach_scrapy_settings(tmp_path):
     assert not {412, 521} & set(settings["RETRY_HTTP_CODES"])
 
 
+def test_a_crawl_loads_no_listening_extensions_but_keeps_the_others(tmp_path):
+    from scrapy.settings import Settings
+
+    from crawler.settings import build_settings
+
+    extensions = Settings(build_settings(load_config(write(tmp_path, GOOD)))).getwithbase("EXTENSIONS")
+    names = {key if isinstance(key, str) else f"{key.__module__}.{key.__name__}" for key in extensions}
+    assert not [n for n in names if "telnet" in n or "remote_control" in n]
+    assert {"scrapy.extensions.throttle.AutoThrottle", "scrapy.extensions.corestats.CoreStats",
+            "scrapy.extensions.closespider.CloseSpider"} <= names
+
+
 def test_unknown_key_names_line_portal_and_key(tmp_path):
     message = rejected(tmp_path, GOOD.replace('region = "镜湖区"', 'regoin = "镜湖区"'))
     assert "regoin" in message and "jinghu" in message

@@ -388,6 +388,11 @@ def test_block_detection_units():
     assert detect_block(200, ("<html><body>" + "<p>法治政府建设</p>" * 50 + "</body></html>").encode(),
                         "text/html", "detail") is None
     assert detect_block(200, b"%PDF-1.4 tiny", "application/pdf", "attachment") is None
+    # markers are searched in the bytes: a GBK wall page and upper-case names are found too
+    gbk_wall = "<html><title>网站防火墙</title><p>您的请求已被拦截</p></html>".encode("gbk")
+    assert "网站防火墙" in detect_block(403, gbk_wall, "text/html; charset=gbk")
+    assert "SafeDog" in detect_block(200, b"<html><a href='/'>x</a> Powered by SAFEDOG " + b"." * 200, "text/html")
+    assert "Web 应用防火墙" in detect_block(403, "<html>WEB应用防火墙</html>".encode("gb18030"), "text/html")
 
 
 class GkmlptPortal(Portal):
