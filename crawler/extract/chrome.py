@@ -12,8 +12,13 @@ the line; values are still cut from the original line, literal.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .regions import to_simplified
+
+# The line tests below are pure and every page of a portal repeats the same header, navigation and footer
+# lines, each tested several times: cached, a crawl pays for a portal's chrome once
+_LINE_CACHE = 8192
 
 # --- metadata fields ("日期:2021/03/31 14:47来源:镜湖区司法局作者:刘金兰阅读次数:") -------------------------
 
@@ -55,6 +60,7 @@ _SPACE_RE = re.compile(r"[\s\u3000\xa0]+")
 _VALUE_STRIP = " \t\u3000\xa0|｜丨【】[]()（）<>《》,，;；/"
 
 
+@lru_cache(maxsize=_LINE_CACHE)
 def _shadow(line: str) -> str:
     """The line in simplified script for matching.  OpenCC t2s maps character for character, so positions
     found on the shadow hold on the original; if a conversion ever changes the length, match the original."""
@@ -69,6 +75,11 @@ def canon_label(raw: str) -> str:
 def parse_fields(line: str) -> list[tuple[str, str]]:
     """[(label, value)] for every `label:value` on a metadata line; values run to the next label.  An
     unlabelled date opening the line ("2024-03-29 18:32 来源：新华社") is reported as 日期."""
+    return list(_fields(line))
+
+
+@lru_cache(maxsize=_LINE_CACHE)
+def _fields(line: str) -> tuple[tuple[str, str], ...]:
     shadow = _shadow(line)
     ms = list(_FIELD_RE.finditer(shadow))
     out = []
@@ -79,7 +90,7 @@ def parse_fields(line: str) -> list[tuple[str, str]]:
         end = ms[i + 1].start() if i + 1 < len(ms) else len(line)
         value = line[m.end():end].strip(_VALUE_STRIP)
         out.append((canon_label(m.group(1)), value))
-    return out
+    return tuple(out)
 
 
 def clean_value(value: str) -> str | None:
@@ -88,6 +99,7 @@ def clean_value(value: str) -> str | None:
     return value or None
 
 
+@lru_cache(maxsize=_LINE_CACHE)
 def is_meta_line(line: str) -> bool:
     """A metadata line: starts with a known label and a colon (after an optional leading date), and is short
     or carries several fields."""
@@ -110,7 +122,7 @@ def is_label_text(text: str) -> bool:
 
 def is_label_only(line: str) -> bool:
     """`索 引 号：` alone on its line: the value sits on the next line (信息公开 tables)."""
-    fields = parse_fields(line)
+    fields = _fields(line)
     return len(fields) == 1 and not fields[0][1] and is_meta_line(line) and len(line) <= 12
 
 
@@ -162,6 +174,7 @@ def is_related_heading(line: str) -> bool:
     return len(line) <= 80 and _RELATED_RE.match(_shadow(line)) is not None
 
 
+@lru_cache(maxsize=_LINE_CACHE)
 def is_chrome(line: str) -> bool:
     """True for a line that is page chrome wherever it appears (never for a long body paragraph)."""
     n = len(line)

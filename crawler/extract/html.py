@@ -283,10 +283,18 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
     headings: list[str] = []
     strong, generic = [], []
     for el in body.iter():
-        if not isinstance(el.tag, str):
+        tag = el.tag
+        if not isinstance(tag, str):
             continue
-        if el.tag in ("h1", "h2", "h3"):
+        if tag in ("h1", "h2", "h3"):
             headings.append(_text(el))
+        if el.get("class") is None and el.get("id") is None:  # most elements: only the tag itself can rank
+            rank = _STRONG.get(("tag", tag))
+            if rank is not None:
+                strong.append((rank, el))
+            elif (rank := _GENERIC.get(("tag", tag))) is not None:
+                generic.append((rank, el))
+            continue
         names = _names(el)
         if any(kind != "tag" and n in _TITLE_NAMES for kind, n in names):
             headings.append(_text(el))

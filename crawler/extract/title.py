@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .chrome import is_chrome
 from .dates import is_bare_date
@@ -24,6 +25,7 @@ _NOT_TITLE_END = tuple("。；;，,：:！!？?")
 _FOOTNOTE_RE = re.compile(r"^[\[［(（]?\d{1,2}[\]］)）]?$|^[*＊]$")
 
 
+@lru_cache(maxsize=8192)  # title_span and the title tests compare every line of a page's head several times
 def norm(text: str | None) -> str:
     """Comparison key: NFKC (full-width -> ASCII) without any whitespace."""
     if not text:
