@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import chrome, title
 from .chrome import AUTHOR_LABELS, DATE_LABELS, SOURCE_LABELS, clean_value
 from .classify import classify, report_year
 from .dates import Stamp, choose_published, parse_date
@@ -20,7 +21,7 @@ from .record import DOC_TYPES, ExtractError, Record
 from .regions import resolve_region
 from .text import PageParts, looks_like_html, parse_text, signing_date
 
-__all__ = ["extract", "analyse", "Page", "Record", "ExtractError", "DOC_TYPES"]
+__all__ = ["extract", "analyse", "Page", "Record", "ExtractError", "DOC_TYPES", "clear_caches"]
 
 # <meta> names carrying a publication date, by preference.
 _META_DATE_KEYS = ("pubdate", "firstpublishedtime", "publishdate", "publish_date", "article:published_time",
@@ -97,3 +98,9 @@ def analyse(content: bytes | str | None, url: str | None = None, *, charset: str
 def extract(content: bytes | str | None, url: str | None = None) -> Record:
     """Page bytes/str -> Record.  Raises ExtractError for binary input (see `analyse`)."""
     return analyse(content, url).record
+
+
+def clear_caches() -> None:
+    """Forget the per-line caches (a crawl keeps them across pages; a benchmark round starts without them)."""
+    for cached in (chrome._shadow, chrome._fields, chrome.is_meta_line, chrome.is_chrome, title.norm):
+        cached.cache_clear()
