@@ -317,3 +317,18 @@ def test_attachment_only_notice_keeps_its_body_and_finds_the_attachment_list():
     assert page.attachments == [("http://www.example.gov.cn/files/report.pdf",
                                  "附件：某县2022年度法治政府建设工作报告.pdf")]
     assert page.record.doc_type == "annual_report" and page.record.report_year == 2022
+
+
+# --- per-line caches ------------------------------------------------------------------------------------------
+
+def test_cached_line_tests_give_the_same_records_and_fresh_field_lists():
+    from crawler.extract import clear_caches
+
+    pages = [p.read_bytes() for p in SEEDS] + [p.read_bytes() for p in sorted(REALPAGES.glob("*.html"))]
+    clear_caches()
+    cold = [analyse(c).record for c in pages]
+    warm = [analyse(c).record for c in pages]  # every line test now answered from the caches
+    assert warm == cold
+    fields = parse_fields("发布时间：2023-03-24 来源：镜湖区司法局")
+    fields.append(("injected", "x"))  # a caller changing its list must not change the cached answer
+    assert parse_fields("发布时间：2023-03-24 来源：镜湖区司法局") == [("发布时间", "2023-03-24"), ("来源", "镜湖区司法局")]
