@@ -21,6 +21,13 @@ from apprise.plugins.wecombot import NotifyWeComBot
 
 from crawler.notify import SendResult, redact_url, scrub
 
+# Apprise's own log lines may quote tokens (e.g. "An invalid DingTalk API Token (...)"): they never reach the
+# application's handlers; `deliver()` captures them per call and scrubs them into the attempt's error instead.
+_apprise_log = logging.getLogger("apprise")
+_apprise_log.propagate = False
+if _apprise_log.level == logging.NOTSET or _apprise_log.level > logging.WARNING:
+    _apprise_log.setLevel(logging.WARNING)
+
 
 class _CheckedBot:
     """Mixin over an Apprise bot plugin: posts the message itself and checks the JSON answer."""

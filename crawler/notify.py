@@ -24,19 +24,10 @@ that could echo a URL is passed through `scrub(text, url)` before it is logged o
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
-
-log = logging.getLogger("govwatch.notify")
-# Apprise's own log lines may quote tokens (e.g. "An invalid DingTalk API Token (...)"): they never reach the
-# application's handlers; `send()` captures them per call and scrubs them into the attempt's error instead.
-_apprise_log = logging.getLogger("apprise")
-_apprise_log.propagate = False
-if _apprise_log.level == logging.NOTSET or _apprise_log.level > logging.WARNING:
-    _apprise_log.setLevel(logging.WARNING)
 
 BOT_SCHEMES = ("dingtalk", "wecombot", "feishu", "lark")
 MASK = "***"

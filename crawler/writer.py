@@ -4,10 +4,11 @@ Storing a document (the row, its full-text index entry, dedupe, alerts and its f
 transaction: `crawler.ingest.store_one`) is about a third of a crawl's CPU time per page. In the crawl
 process it runs between downloads on the one core that Scrapy's reactor uses; in a writer process it runs
 on another core while the crawl goes on. The crawl process imports only this module's light half: the
-store path is imported by the writer itself. Documents are written in the order they arrive, each in its own transaction, as
-before; the results (new document, new report, or the error) come back to the pipeline for the crawl's
-counts. The database stays the one place of truth: a writer killed with its crawl loses only documents
-not yet committed, and their fetch state with them, so the next crawl fetches them again.
+store path is imported by the writer itself. Documents are written in the order they arrive, each in its
+own transaction, as before; the results (new document, new report, or the error) come back to the
+pipeline for the crawl's counts. The database stays the one place of truth: a writer killed with its crawl
+loses only documents not yet committed, and their fetch state with them, so the next crawl fetches them
+again.
 """
 
 from __future__ import annotations
