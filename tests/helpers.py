@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import html as _html
 import importlib.util
 import json
 import sys
@@ -150,3 +151,16 @@ def ucap_expectations(path: Path) -> tuple[str, str]:
     assert titles and contents, f"{path.name}: no <ucaptitle>/<ucapcontent>"
     title = " ".join(titles[0].text_content().split())
     return title, block_text(contents[0])
+
+
+# --- building test pages -------------------------------------------------------------------------------------
+
+def esc(s: str) -> str:
+    return _html.escape(s, quote=False)
+
+
+def footer_html(site: str, site_id: str, icp: str, *, police: str = "皖公网安备 34020002000001号") -> str:
+    """A portal footer: 主办/承办单位, 版权所有, 网站标识码, ICP and 公网安备 lines (all chrome)."""
+    return (f'<div class="footer"><p>主办单位：{site}办公室　承办单位：{site}大数据中心</p>'
+            f'<p>版权所有：{site}　网站标识码：{site_id}　<a href="#">{icp}</a></p>'
+            f'<p><img src="/images/ga.png">{police}　建议使用1366×768分辨率浏览本站</p></div>')

@@ -13,22 +13,17 @@ the page shows (publication date, source, author); attachment links where the pa
 
 from __future__ import annotations
 
-import html as _html
 import time
 from dataclasses import dataclass, field
 
 import pytest
 
-from helpers import resolve_extract
+from helpers import esc, footer_html, resolve_extract
 
 from crawler import extract  # noqa: E402
 from crawler.extract import analyse
 
 extract = resolve_extract(extract)
-
-
-def esc(s: str) -> str:
-    return _html.escape(s, quote=False)
 
 
 def report_lines(place: str, year: int, signer: str, signed: str) -> list[str]:
@@ -58,12 +53,6 @@ def header_html(site: str) -> str:
 <div class="header"><a href="/"><img alt="{site}" src="/images/logo.png"></a>
 <div class="search"><input type="text" placeholder="请输入关键字"><button>搜索</button></div></div>
 <ul class="nav"><li><a href="/">首页</a></li><li><a href="#">政务公开</a></li><li><a href="#">政务服务</a></li><li><a href="#">互动交流</a></li></ul>"""
-
-
-def footer_html(site: str, site_id: str, icp: str) -> str:
-    return (f'<div class="footer"><p>主办单位：{site}办公室　承办单位：{site}大数据中心</p>'
-            f'<p>版权所有：{site}　网站标识码：{site_id}　<a href="#">{icp}</a></p>'
-            f'<p><img src="/images/ga.png">皖公网安备 34020002000001号　建议使用1366×768分辨率浏览本站</p></div>')
 
 
 CHROME = ["欢迎访问", "无障碍", "长者模式", "English", "搜索", "当前位置", "打印", "关闭", "分享", "相关链接",
@@ -292,7 +281,6 @@ def case_div_paragraphs() -> Case:
 
 def case_wcm_font() -> Case:
     title = "繁昌县人民政府2015年度法治政府建设情况报告"
-    site = "繁昌县人民政府"
     lines = report_lines("繁昌县", 2015, "繁昌县人民政府", "2016年3月18日")
     paras = "".join(f'<P style="TEXT-INDENT: 2em; MARGIN: 0px; LINE-HEIGHT: 150%"><FONT face=仿宋_GB2312 size=4>'
                     f'<FONT color=#000000>{esc(x)}</FONT></FONT></P>\r\n' for x in lines[:-2])

@@ -10,20 +10,16 @@ stay, and the publication date, source, region/adcode, report year and doc_type.
 
 from __future__ import annotations
 
-import html as _html
 from dataclasses import dataclass, field
 
 import pytest
 
-from helpers import resolve_extract
+from helpers import esc, resolve_extract
+from helpers import footer_html as helpers_footer_html
 
 from crawler import extract  # noqa: E402
 
 extract = resolve_extract(extract)
-
-
-def esc(s: str) -> str:
-    return _html.escape(s, quote=False)
 
 
 def report_lines(place: str, year: int, signer: str, signed: str) -> list[str]:
@@ -61,9 +57,7 @@ FOOTER_CHROME = ["主办单位", "版权所有", "网站标识码", "ICP备", "�
 
 
 def footer_html(site: str, site_id: str, icp: str) -> str:
-    return (f'<div class="footer"><p>主办单位：{site}办公室　承办单位：{site}大数据中心</p>'
-            f'<p>版权所有：{site}　网站标识码：{site_id}　<a href="#">{icp}</a></p>'
-            f'<p><img src="/images/ga.png">浙公网安备 33010002000001号　建议使用1366×768分辨率浏览本站</p></div>')
+    return helpers_footer_html(site, site_id, icp, police="浙公网安备 33010002000001号")
 
 
 # --- 1. provincial gov.cn-style portal: .pages-title / .pages-date with 来源 span / #UCAP-CONTENT --------------
