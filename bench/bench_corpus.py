@@ -4,9 +4,9 @@
 
 Insert path:
   --path batch (default): plain INSERTs of the document rows in transactions of 500, and for each row the
-      same `crawler.dedupe.assign_duplicate` that `store_document` calls inside its transaction (so the
+      same `crawler.corpus.dedupe.assign_duplicate` that `store_document` calls inside its transaction (so the
       alerts hook and sqlite-utils' per-call overhead are not measured);
-  --path store: `crawler.ingest.store_document` per document (one transaction each, alerts hook included).
+  --path store: `crawler.corpus.ingest.store_document` per document (one transaction each, alerts hook included).
 Full-text index (the documents_fts triggers call govwatch_segment = jieba search-mode through rjieba,
 ~0.9 ms per 6k-character document):
   --fts inline (default): the real trigger function;
@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synth  # noqa: E402
 
-from crawler import dedupe  # noqa: E402
 from crawler import minhash as mh  # noqa: E402
+from crawler.corpus import dedupe  # noqa: E402
 from storage import connect, now_iso, transaction  # noqa: E402
 
 QUERIES = ["营商环境", "行政复议", "复议", "营商", "法治政府建设", "行政执法", "依法行政", "重大行政决策",
@@ -101,7 +101,7 @@ def insert(db, n: int, *, path: str, fts: str, batch: int = 500):
     def flush():
         nonlocal dedupe_time
         if path == "store":
-            from crawler.ingest import store_document
+            from crawler.corpus.ingest import store_document
 
             for doc in pending:
                 t0 = time.perf_counter()
@@ -170,7 +170,7 @@ def quality(db, truth: dict[int, int]) -> None:
 
 
 def bench_search(db) -> None:
-    from crawler.search import search
+    from crawler.corpus.search import search
 
     latencies = []
     for query in QUERIES:
@@ -186,7 +186,7 @@ def bench_search(db) -> None:
 
 
 def bench_export(db, outdir: Path) -> None:
-    from crawler.export import export
+    from crawler.corpus.export import export
 
     for fmt in ("jsonl", "parquet"):
         out = outdir / f"corpus.{fmt}"

@@ -6,7 +6,7 @@ One TRS-style portal with N detail pages (20 per list page) is served by crawler
 off. Measured in one run:
   (a) a plain Scrapy spider (defined here, run by CrawlerProcess in a subprocess) that only downloads the list
       and detail pages;
-  (b) govwatch's full pipeline (`crawler.runner.crawl`: spider, extraction, dedupe, storage) into a fresh DB;
+  (b) govwatch's full pipeline (`crawler.crawl.runner.crawl`: spider, extraction, dedupe, storage) into a fresh DB;
   (c) an immediate recrawl with the same DB: the requests it sends (from the server's request log).
 Pages/s use the server's log (requests answered during the run) over the wall time of the subprocess, and
 over the active span (first request to the end of the run, i.e. without interpreter/Scrapy start-up). Prints
@@ -111,8 +111,8 @@ def main() -> None:
         run_bare(args.bare, args.concurrency)
         return
 
+    from crawler.crawl.runner import crawl
     from crawler.demo.server import PortalServer
-    from crawler.runner import crawl
 
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     portal = build_portal(args.pages)

@@ -51,7 +51,7 @@ class AlertSettings:
 
 @dataclass(frozen=True)
 class DedupeSettings:
-    threshold: float = 0.6  # estimated Jaccard similarity of character 5-grams above which bodies merge (see crawler.dedupe)
+    threshold: float = 0.6  # estimated Jaccard similarity of character 5-grams above which bodies merge (see crawler.corpus.dedupe)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ character n-grams (`SHINGLE` characters) after normalisation:
 * every whitespace, punctuation and symbol character removed (`[\\W_]`): re-wrapping, re-punctuating and
   full-width/half-width punctuation never matter.
 
-`normalize()` is also what the exact-duplicate hash (`crawler.dedupe.exact_hash`) is taken over.
+`normalize()` is also what the exact-duplicate hash (`crawler.corpus.dedupe.exact_hash`) is taken over.
 
 Signature: one-permutation hashing (OPH) with rotation densification (Shrivastava 2017). Each unique
 n-gram is hashed once to 64 bits (polynomial over the code points, splitmix64 finaliser, all numpy);
@@ -36,7 +36,7 @@ import numpy as np
 NUM_PERM = 128
 BANDS = 32
 ROWS = NUM_PERM // BANDS
-SHINGLE = 5  # characters per n-gram; see crawler.dedupe for the measurements behind it
+SHINGLE = 5  # characters per n-gram; see crawler.corpus.dedupe for the measurements behind it
 _BIN_BITS = 7  # 2**7 == NUM_PERM
 _VALUE_BITS = 64 - _BIN_BITS
 _VALUE_MASK = np.uint64((1 << _VALUE_BITS) - 1)

@@ -1,8 +1,8 @@
-"""Item pipeline: store each crawled document (`crawler.ingest.store_one`: the document through
-`crawler.ingest.store_document` and its list-entry fingerprint in `fetch_state`, so a recrawl does not
+"""Item pipeline: store each crawled document (`crawler.corpus.ingest.store_one`: the document through
+`crawler.corpus.ingest.store_document` and its list-entry fingerprint in `fetch_state`, so a recrawl does not
 refetch it while the list entry is unchanged).
 
-With two or more CPUs the documents are stored by a writer process (`crawler.writer`) while the crawl goes
+With two or more CPUs the documents are stored by a writer process (`crawler.crawl.writer`) while the crawl goes
 on; `GOVWATCH_WRITER_PROCESS = False` (or one CPU) stores them in the crawl process.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 import collections
 import os
 
-from crawler.writer import Job, Outcome, WriterProcess
+from crawler.corpus.job import Job, Outcome
+from crawler.crawl.writer import WriterProcess
 
 
 class StorePipeline:
@@ -19,7 +20,7 @@ class StorePipeline:
         self.crawler = crawler
         self.policy = None
         self.writer: WriterProcess | None = None
-        self.store_one = None  # crawler.ingest.store_one when documents are stored in this process
+        self.store_one = None  # crawler.corpus.ingest.store_one when documents are stored in this process
         self.outstanding: collections.Counter[str] = collections.Counter()  # submitted, no outcome yet
 
     @classmethod
@@ -34,8 +35,8 @@ class StorePipeline:
                                         threshold=spider.config.dedupe.threshold)
         else:
             # the store path is imported only here: with a writer process this process never stores
-            from crawler.alerts import AlertPolicy
-            from crawler.ingest import store_one
+            from crawler.corpus.ingest import store_one
+            from crawler.monitor.alerts import AlertPolicy
             from storage.segment import segmenter
 
             self.store_one = store_one

@@ -19,10 +19,9 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.attachments import (AttachmentText, attachment_name, extract_attachment, is_attachment_url,
-                                 merge_text)
 from crawler.config import Portal, load_config
-from crawler.fetchstate import ROBOTS_DISALLOWED, FetchState, content_hash
+from crawler.crawl.attachments import AttachmentText, attachment_name, extract_attachment, is_attachment_url, merge_text
+from crawler.crawl.fetchstate import ROBOTS_DISALLOWED, FetchState, content_hash
 from crawler.middlewares import BlockedPage
 from crawler.urls import canonicalize
 from spiders.adapters import ListEntry, PageRequest, parse_list
@@ -191,7 +190,7 @@ class ColumnSpider(scrapy.Spider):
         return PageRequest(url)
 
     async def _discover(self, portal: Portal) -> list[str]:
-        from crawler.discover import best_columns, discover
+        from crawler.crawl.discover import best_columns, discover
 
         settings = self.crawler.settings
         try:

@@ -227,7 +227,7 @@ def m005_alert_outbox(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m006_corpus_dedupe(db: sqlite_utils.Database) -> None:
-    # crawler.dedupe: hash of the *normalised* body (NFKC, simplified script, no spaces or punctuation: see
+    # crawler.corpus.dedupe: hash of the *normalised* body (NFKC, simplified script, no spaces or punctuation: see
     # crawler.minhash.normalize) for exact duplicates, and how a duplicate matched its canonical document.
     db.execute("ALTER TABLE documents ADD COLUMN dedupe_hash TEXT")
     db.execute("ALTER TABLE documents ADD COLUMN duplicate_kind TEXT")  # exact | near | NULL (canonical)

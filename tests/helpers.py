@@ -164,3 +164,22 @@ def footer_html(site: str, site_id: str, icp: str, *, police: str = "皖公网�
     return (f'<div class="footer"><p>主办单位：{site}办公室　承办单位：{site}大数据中心</p>'
             f'<p>版权所有：{site}　网站标识码：{site_id}　<a href="#">{icp}</a></p>'
             f'<p><img src="/images/ga.png">{police}　建议使用1366×768分辨率浏览本站</p></div>')
+
+
+def report_lines(place: str, year: int, signer: str, signed: str, *, measures: list[str],
+                 led_by: str = "") -> list[str]:
+    """The body of a yearly 法治政府建设 report as test pages print it: the opening (optionally after who led
+    the work), the numbered measures, shortcomings, next year's plans, the closing formula and signature."""
+    return [
+        f"{year}年，{led_by}{place}坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻习近平法治思想，全面落实"
+        "《法治政府建设实施纲要（2021—2025年）》，法治政府建设取得新的成效。现将有关情况报告如下：",
+        f"一、{year}年度推进法治政府建设的主要举措和成效",
+        *measures,
+        "二、存在的不足和原因",
+        "一是基层法治力量仍然薄弱；二是部分执法人员法治意识和执法能力有待提高；三是法治宣传的针对性还不够强。",
+        "三、下一年度推进法治政府建设的主要安排",
+        "持续深化法治政府建设示范创建，压实党政主要负责人履行推进法治建设第一责任人职责，加快推进行政执法协调监督工作体系建设。",
+        "特此报告。",
+        signer,
+        signed,
+    ]

@@ -9,11 +9,11 @@ from datetime import date
 import pytest
 
 import storage
-from crawler.alerts import (AlertPolicy, department_of, flush, issuer_of, list_alerts, on_document_stored, report_key,
+from crawler.monitor.alerts import (AlertPolicy, department_of, flush, issuer_of, list_alerts, on_document_stored, report_key,
                             similarity, sketch)
 from crawler.config import AlertSettings
-from crawler.ingest import store_document
-from crawler.notify import SendResult
+from crawler.corpus.ingest import store_document
+from crawler.monitor.notify import SendResult
 from webhook_server import WebhookServer
 
 BODY = "\n".join(f"第{i}条：本区坚持依法行政，推进法治政府建设第{i}项重点工作，完善行政执法体制机制。" for i in range(60))
@@ -285,7 +285,7 @@ def test_leased_rows_are_skipped_by_a_second_sender(tmp_path):
     flush(db, AlertSettings(urls=()), send=Recorder())  # no channels: nothing happens
     db.execute("INSERT INTO alert_deliveries (alert_id, channel, channel_label, status, attempts, lease_owner, "
                "lease_until) SELECT id, ?, 'json://a/x', 'pending', 0, 'other', '2999-01-01T00:00:00+00:00' "
-               "FROM alerts", [__import__("crawler.notify", fromlist=["x"]).channel_id("json://a/x")])
+               "FROM alerts", [__import__("crawler.monitor.notify", fromlist=["x"]).channel_id("json://a/x")])
     rec = Recorder()
     assert flush(db, settings, send=rec).sent == 0 and rec.calls == []
     # the other sender died: once its lease expires the row is sent (the documented at-least-once window)

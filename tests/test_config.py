@@ -140,7 +140,7 @@ def test_missing_file(tmp_path):
 
 def test_bad_config_is_rejected_before_any_request(tmp_path):
     """The crawl runner refuses a bad config without starting a subprocess (so nothing is requested)."""
-    from crawler.runner import CrawlError, crawl
+    from crawler.crawl.runner import CrawlError, crawl
 
     path = write(tmp_path, GOOD.replace('region = "镜湖区"', 'regoin = "x"'))
     with pytest.raises(CrawlError, match="regoin"):

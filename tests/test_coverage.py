@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import storage
-from crawler.alerts import deadline
+from crawler.monitor.alerts import deadline
 from crawler.config import AlertSettings, Config, Portal, parse_config
-from crawler.coverage import coverage, latest_due_year, matrix, missing_digest
-from crawler.ingest import store_document
+from crawler.monitor.coverage import coverage, latest_due_year, matrix, missing_digest
+from crawler.corpus.ingest import store_document
 
 CONFIG = """
 [alerts]

@@ -18,7 +18,7 @@ import pytest
 import helpers  # noqa: F401  (puts the repo on sys.path)
 from crawler.config import DEFAULT_USER_AGENT
 from crawler.demo.server import Attachment, Item, Portal, PortalServer, Response
-from crawler.runner import crawl
+from crawler.crawl.runner import crawl
 from storage import connect
 
 REPORT_PARAS = ["{y}年，某县深入学习贯彻习近平法治思想，全面推进依法行政，法治政府建设取得新成效。",
@@ -221,7 +221,7 @@ def test_all_list_pages_visited_with_govwatch_user_agent_and_only_portal_hosts(s
 
 
 def test_blocked_portals_are_recorded_with_reason_and_no_documents(site):
-    from crawler.reports import status
+    from crawler.crawl.status import status
 
     summary = site["first"]["summary"]
     rows = {r["id"]: r for r in status(connect(site["db_path"]))}
@@ -340,7 +340,7 @@ class HomePortal(CountyPortal):
 
 
 def test_discover_ranks_columns_and_home_only_portal_is_crawled(tmp_path):
-    from crawler.discover import discover
+    from crawler.crawl.discover import discover
 
     with PortalServer([HomePortal("home", "示例县人民政府", [report("示例县", 2023), report("示例县", 2022)])],
                       offsite=False) as server:

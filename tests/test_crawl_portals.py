@@ -14,7 +14,7 @@ portal_server = pytest.importorskip("tests.portal_server", reason="tests/portal_
 
 from crawler.config import DEFAULT_USER_AGENT  # noqa: E402
 from crawler.demo.server import PortalServer  # noqa: E402
-from crawler.runner import crawl  # noqa: E402
+from crawler.crawl.runner import crawl  # noqa: E402
 from crawler.urls import canonicalize  # noqa: E402
 from storage import connect  # noqa: E402
 
@@ -115,7 +115,7 @@ def test_polite_and_on_site(crawled):
 
 
 def test_blocked_portals(crawled):
-    from crawler.reports import status
+    from crawler.crawl.status import status
 
     rows = {r["id"]: r for r in status(connect(crawled["db"]))}
     for pid, marker in BLOCKED.items():

@@ -11,7 +11,7 @@ import pytest
 import helpers  # noqa: F401  (puts the repo on sys.path)
 from crawler.demo.server import Item, PortalServer, Response
 from crawler.demo.sites import SITES, TrsPortal, column_items, esc, load_seed_reports, report_item
-from crawler.runner import crawl
+from crawler.crawl.runner import crawl
 from crawler.urls import canonicalize
 from storage import connect
 

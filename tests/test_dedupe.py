@@ -1,4 +1,4 @@
-"""Duplicate detection through the real write path (storage.connect + crawler.ingest.store_document)."""
+"""Duplicate detection through the real write path (storage.connect + crawler.corpus.ingest.store_document)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from helpers import REPO
 sys.path.insert(0, str(REPO / "bench"))
 import synth  # noqa: E402
 
-from crawler import dedupe  # noqa: E402
+from crawler.corpus import dedupe  # noqa: E402
 from crawler import minhash as mh  # noqa: E402
-from crawler.ingest import store_document  # noqa: E402
+from crawler.corpus.ingest import store_document  # noqa: E402
 from storage import connect, transaction  # noqa: E402
 
 SEEDS = synth.load_seeds()
@@ -270,7 +270,8 @@ def test_templated_reports_of_different_regions_do_not_merge(db):
 
 
 def test_reports_and_status_count_canonical_documents_only(db):
-    from crawler.reports import reports, status
+    from crawler.corpus.reports import reports
+    from crawler.crawl.status import status
 
     seed = SEEDS[1]
     store_document(db, doc(seed, "http://city.gov.cn/a.html", portal="city"))

@@ -17,8 +17,8 @@ sys.path.insert(0, str(REPO / "bench"))
 import synth  # noqa: E402
 
 from crawler.cli import main  # noqa: E402
-from crawler.export import FIELDS, ExportError, export, parse_since, safe_filename  # noqa: E402
-from crawler.ingest import store_document  # noqa: E402
+from crawler.corpus.export import FIELDS, ExportError, export, parse_since, safe_filename  # noqa: E402
+from crawler.corpus.ingest import store_document  # noqa: E402
 from storage import connect  # noqa: E402
 
 SEEDS = synth.load_seeds()
@@ -161,7 +161,7 @@ def test_export_streams(db, tmp_path, monkeypatch):
             calls.append(size)
             return original(self, size)
 
-    from crawler import export as export_module
+    from crawler.corpus import export as export_module
 
     monkeypatch.setattr(export_module, "BATCH", 2)
     real_execute = db.conn.execute

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+import helpers
 from helpers import esc, footer_html, resolve_extract
 
 from crawler import extract  # noqa: E402
@@ -27,21 +28,11 @@ extract = resolve_extract(extract)
 
 
 def report_lines(place: str, year: int, signer: str, signed: str) -> list[str]:
-    return [
-        f"{year}年，{place}坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻习近平法治思想，全面落实"
-        f"《法治政府建设实施纲要（2021—2025年）》，法治政府建设取得新的成效。现将有关情况报告如下：",
-        f"一、{year}年度推进法治政府建设的主要举措和成效",
+    return helpers.report_lines(place, year, signer, signed, measures=[
         "（一）依法全面履行政府职能。深化“放管服”改革，动态调整权责清单，政务服务事项全程网办率达到98.6%。",
         "（二）严格规范公正文明执法。全面推行行政执法三项制度，评查执法案卷286卷，发现并整改问题37个。",
         "（三）强化行政权力制约监督。办理行政复议案件142件，行政机关负责人出庭应诉率达到100%。",
-        "二、存在的不足和原因",
-        "一是基层法治力量仍然薄弱；二是部分执法人员法治意识和执法能力有待提高；三是法治宣传的针对性还不够强。",
-        "三、下一年度推进法治政府建设的主要安排",
-        "持续深化法治政府建设示范创建，压实党政主要负责人履行推进法治建设第一责任人职责，加快推进行政执法协调监督工作体系建设。",
-        "特此报告。",
-        signer,
-        signed,
-    ]
+    ])
 
 
 def paras_html(lines: list[str], style: str = "text-indent:2em;") -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+import helpers
 from helpers import esc, resolve_extract
 from helpers import footer_html as helpers_footer_html
 
@@ -24,23 +25,13 @@ extract = resolve_extract(extract)
 
 def report_lines(place: str, year: int, signer: str, signed: str) -> list[str]:
     """A short but realistic yearly report body: preamble, numbered parts, closing and signature."""
-    return [
-        f"{year}年，在{'省委' if place.endswith('省') else '市委'}、{'省政府' if place.endswith('省') else '市政府'}的坚强领导下，"
-        f"{place}坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻习近平法治思想，全面落实《法治政府建设实施纲要"
-        f"（2021—2025年）》，法治政府建设取得新的成效。现将有关情况报告如下：",
-        f"一、{year}年度推进法治政府建设的主要举措和成效",
+    led_by = "在省委、省政府的坚强领导下，" if place.endswith("省") else "在市委、市政府的坚强领导下，"
+    return helpers.report_lines(place, year, signer, signed, led_by=led_by, measures=[
         "（一）依法全面履行政府职能。深化“放管服”改革，动态调整权责清单，政务服务事项全程网办率达到98.6%。",
         "（二）健全依法行政制度体系。严格落实规范性文件合法性审核机制，全年审核规范性文件37件，备案审查率100%。",
         "（三）严格规范公正文明执法。全面推行行政执法公示、执法全过程记录、重大执法决定法制审核制度，评查执法案卷286卷。",
         "（四）强化行政权力制约监督。办理行政复议案件142件，行政机关负责人出庭应诉率达到100%。",
-        "二、存在的不足和原因",
-        "一是基层法治力量仍然薄弱；二是部分执法人员法治意识和执法能力有待提高；三是法治宣传的针对性还不够强。",
-        "三、下一年度推进法治政府建设的主要安排",
-        "持续深化法治政府建设示范创建，压实党政主要负责人履行推进法治建设第一责任人职责，加快推进行政执法协调监督工作体系建设。",
-        "特此报告。",
-        signer,
-        signed,
-    ]
+    ])
 
 
 @dataclass

@@ -7,10 +7,11 @@ import json
 import storage
 from click.testing import CliRunner
 
-from crawler import notify
-from crawler.alerts import flush, list_alerts
+from crawler.monitor import notify
+from crawler.monitor.channels import deliver
+from crawler.monitor.alerts import flush, list_alerts
 from crawler.config import AlertSettings
-from crawler.ingest import store_document
+from crawler.corpus.ingest import store_document
 from webhook_server import WebhookServer
 
 TOKEN = "dtok5ecret0123456789"
@@ -19,9 +20,9 @@ SECRET = "SEC5ecretsign0123"
 
 def test_json_webhook_ok_and_http_failure():
     with WebhookServer() as hook:
-        assert notify.send(hook.json_url(), "标题", "正文").ok
+        assert deliver(hook.json_url(), "标题", "正文").ok
         hook.fail_next(1, status=503)
-        result = notify.send(hook.json_url(), "标题", "正文")
+        result = deliver(hook.json_url(), "标题", "正文")
         assert not result.ok and result.error
         assert hook.posts[0]["json"]["title"] == "标题" and hook.posts[0]["json"]["message"] == "正文"
 
@@ -31,7 +32,7 @@ def test_bots_post_to_endpoint_override_and_check_errcode():
         for url, path in ((hook.dingtalk_url(TOKEN, SECRET), "/robot/send"),
                           (hook.wecom_url("wkey5ecret0123456789"), "/cgi-bin/webhook/send"),
                           (hook.feishu_url("ftok5ecret0123456789"), "/open-apis/bot/v2/hook/")):
-            assert notify.send(url, "【新报告】标题", "http://x/1").ok, url
+            assert deliver(url, "【新报告】标题", "http://x/1").ok, url
             post = hook.posts[-1]
             assert post["path"].startswith(path)
             text = json.dumps(post["json"], ensure_ascii=False)
@@ -41,7 +42,7 @@ def test_bots_post_to_endpoint_override_and_check_errcode():
         hook.errcode(True)
         for url in (hook.dingtalk_url(TOKEN, SECRET), hook.wecom_url("wkey5ecret0123456789"),
                     hook.feishu_url("ftok5ecret0123456789")):
-            result = notify.send(url, "t", "b")
+            result = deliver(url, "t", "b")
             assert not result.ok, url
             assert ("errcode=310000" in result.error) or ("code=19001" in result.error)
             assert TOKEN not in result.error and SECRET not in result.error
@@ -50,7 +51,7 @@ def test_bots_post_to_endpoint_override_and_check_errcode():
 def test_non_json_200_from_a_bot_is_a_failure():
     with WebhookServer() as hook:
         # the generic JSON hook path answers JSON; point a bot at a path-less server answering 404 instead
-        result = notify.send(f"dingtalk://{TOKEN}/?endpoint=http://127.0.0.1:1", "t", "b")
+        result = deliver(f"dingtalk://{TOKEN}/?endpoint=http://127.0.0.1:1", "t", "b")
         assert not result.ok and "connection error" in result.error and TOKEN not in result.error
         assert hook.posts == []
 
@@ -68,9 +69,9 @@ def test_redaction():
 
 
 def test_invalid_url_is_a_failed_send_without_secrets():
-    result = notify.send("dingtalk://bad!tok_en5ecret/", "t", "b")
+    result = deliver("dingtalk://bad!tok_en5ecret/", "t", "b")
     assert not result.ok and "bad!tok_en5ecret" not in result.error
-    assert not notify.send("nosuchscheme://x", "t", "b").ok
+    assert not deliver("nosuchscheme://x", "t", "b").ok
 
 
 def test_message_text():

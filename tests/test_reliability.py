@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 import helpers  # noqa: F401  (repo on sys.path)
-from crawler.alerts import flush, list_alerts
+from crawler.monitor.alerts import flush, list_alerts
 from crawler.config import load_config
 from crawler.demo.server import Item, Portal, PortalServer, Response
-from crawler.runner import crawl
+from crawler.crawl.runner import crawl
 from storage import connect, sqlite3
 from webhook_server import WebhookServer
 

@@ -13,10 +13,10 @@ from helpers import REPO
 sys.path.insert(0, str(REPO / "bench"))
 import synth  # noqa: E402
 
-from crawler import search as search_module  # noqa: E402
+from crawler.corpus import search as search_module  # noqa: E402
 from crawler.cli import main  # noqa: E402
-from crawler.ingest import store_document  # noqa: E402
-from crawler.search import SearchError, make_snippet, parse_query, search  # noqa: E402
+from crawler.corpus.ingest import store_document  # noqa: E402
+from crawler.corpus.search import SearchError, make_snippet, parse_query, search  # noqa: E402
 from storage import connect  # noqa: E402
 
 SEEDS = synth.load_seeds()
@@ -232,7 +232,7 @@ def test_sharded_ranking_equals_one_scan(tmp_path, query):
 
 
 def test_sharding_needs_a_large_file_database(tmp_path):
-    from crawler import fts
+    from crawler.corpus import fts
 
     small = connect(tmp_path / "small.db")
     assert fts.default_shards(small) == 1 and fts.database_file(small).endswith("small.db")

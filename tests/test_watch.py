@@ -11,7 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 import storage
 from crawler.config import AlertSettings, Config, CrawlSettings, Portal
-from crawler.watch import (
+from crawler.crawl.watch import (
     DEADLINE_JOB, FLUSH_JOB, build_scheduler, crawl_job, interval_seconds, jitter_for, make_trigger, next_runs,
     sync_jobs,
 )
@@ -54,7 +54,7 @@ def test_restart_keeps_jobs_unique_and_schedule(tmp_path):
     job = s1.get_job("crawl:a")
     assert job.coalesce and job.max_instances == 1 and job.misfire_grace_time >= 600
     assert job.trigger.interval == timedelta(hours=6) and job.trigger.jitter
-    assert job.func_ref == "crawler.watch:crawl_job" and list(job.args)[2] == "a"
+    assert job.func_ref == "crawler.crawl.watch:crawl_job" and list(job.args)[2] == "a"
     pickle.dumps(job.__getstate__())  # what the job store writes
     s1.shutdown(wait=False)
 
@@ -86,7 +86,7 @@ def test_next_runs_without_daemon(tmp_path):
 
 
 def test_status_shows_next_run(tmp_path):
-    from crawler.reports import status
+    from crawler.crawl.status import status
 
     db_path = str(tmp_path / "gw.db")
     db = storage.connect(db_path)

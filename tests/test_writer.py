@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from crawler.writer import Job, WriterProcess
+from crawler.corpus.job import Job
+from crawler.crawl.writer import WriterProcess
 from storage import connect
 
 

@@ -2,6 +2,9 @@
 
 Each command has a Python function of the same name that does the work (sqlite-utils style); the click
 command parses options, calls it and prints.
+
+The top of the import direction: may import every stage (`crawler.crawl`, `crawler.corpus`,
+`crawler.monitor`) and the base; nothing imports it.
 """
 
 from __future__ import annotations

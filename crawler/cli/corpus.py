@@ -28,7 +28,7 @@ def search_command(query: tuple[str, ...], db_path: str, as_json: bool, limit: i
 
     Results are ranked (title matches first) with a highlighted snippet, region, year and URL.
     """
-    from crawler.search import HL_CLOSE, HL_OPEN, SearchError, search
+    from crawler.corpus.search import HL_CLOSE, HL_OPEN, SearchError, search
 
     db = open_db(db_path)
     try:
@@ -65,7 +65,7 @@ def export_command(fmt: str, out: str, db_path: str, reports_only: bool, since: 
                    segmented: bool) -> None:
     """Export the corpus for analysis: every extraction field plus url, portal, duplicate_of, content_hash,
     fetched_at and attachments."""
-    from crawler.export import ExportError, count_rows, export, parse_since, terminal_progress
+    from crawler.corpus.export import ExportError, count_rows, export, parse_since, terminal_progress
 
     try:
         since_iso = parse_since(since)

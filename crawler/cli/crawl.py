@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from crawler.cli.common import (config_option, db_option, json_option, open_config, open_db, print_jsonl,
-                                print_table)
+from crawler.cli.common import config_option, db_option, json_option, open_config, open_db, print_jsonl, print_table
 
 
 def register(main: click.Group) -> None:
@@ -28,8 +27,8 @@ def crawl_command(config_path: str, db_path: str, portal_ids: tuple[str, ...], t
     """Crawl the configured portals (in a subprocess) and print a summary per portal.
 
     Exits 0 when the crawl ran, even if a portal was blocked; non-zero when nothing could run."""
-    from crawler.alerts import flush_after_crawl
-    from crawler.runner import CrawlError, crawl
+    from crawler.crawl.runner import CrawlError, crawl
+    from crawler.monitor.alerts import flush_after_crawl
 
     config = open_config(config_path)
     try:
@@ -67,7 +66,7 @@ def crawl_command(config_path: str, db_path: str, portal_ids: tuple[str, ...], t
 @json_option
 def discover_command(url: str, limit: int, as_json: bool) -> None:
     """Find a portal's 法治政府建设 / 法治建设 / 依法行政 columns from its home page (ranked)."""
-    from crawler.discover import DiscoverError, discover
+    from crawler.crawl.discover import DiscoverError, discover
 
     try:
         candidates = discover(url)[:limit]
@@ -89,7 +88,7 @@ def discover_command(url: str, limit: int, as_json: bool) -> None:
 @click.option("--region", default=None, help="Only regions whose name contains TEXT (or adcode).")
 def reports_command(db_path: str, as_json: bool, year: int | None, region: str | None) -> None:
     """One row per annual report, newest first (canonical documents only)."""
-    from crawler.reports import REPORT_KEYS, reports
+    from crawler.corpus.reports import REPORT_KEYS, reports
 
     rows = reports(open_db(db_path), year=year, region=region)
     if as_json:
@@ -103,7 +102,7 @@ def reports_command(db_path: str, as_json: bool, year: int | None, region: str |
 @json_option
 def status_command(db_path: str, as_json: bool) -> None:
     """One row per portal: status (ok, blocked, error, never), reason, last crawl, documents, reports."""
-    from crawler.reports import STATUS_KEYS, status
+    from crawler.crawl.status import STATUS_KEYS, status
 
     rows = status(open_db(db_path))
     if as_json:

@@ -17,8 +17,8 @@ def register(main: click.Group) -> None:
 @click.option("--keep-serving", is_flag=True, help="Keep the demo portals up after the crawl, until Ctrl-C.")
 def demo_command(db_path: str, keep_serving: bool) -> None:
     """Serve example portals on loopback, crawl them with the real pipeline, print the reports found."""
+    from crawler.corpus.reports import REPORT_KEYS
     from crawler.demo import demo
-    from crawler.reports import REPORT_KEYS
 
     def progress(event: dict) -> None:
         if event.get("event") == "done":
@@ -41,7 +41,7 @@ def demo_command(db_path: str, keep_serving: bool) -> None:
         result = demo(db_path, keep_serving=keep_serving, progress=progress, on_crawled=show)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
-    except RuntimeError as exc:  # crawler.runner.CrawlError
+    except RuntimeError as exc:  # crawler.crawl.runner.CrawlError
         raise click.ClickException(str(exc)) from None
     if getattr(result.summary, "status", "ok") != "ok":
         raise SystemExit(1)

@@ -27,7 +27,7 @@ def alerts() -> None:
 @json_option
 def flush(config_path: str, db_path: str, as_json: bool) -> None:
     """Deliver pending alerts to every configured channel (with retries and backoff)."""
-    from crawler.alerts import flush as do_flush
+    from crawler.monitor.alerts import flush as do_flush
 
     config = open_config(config_path)
     summary = do_flush(open_db(db_path), config)
@@ -45,7 +45,7 @@ def flush(config_path: str, db_path: str, as_json: bool) -> None:
 @json_option
 def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
     """Show alerts with their per-channel deliveries and attempts (secrets are never shown)."""
-    from crawler.alerts import list_alerts
+    from crawler.monitor.alerts import list_alerts
 
     rows = list_alerts(open_db(db_path), pending=pending, limit=limit)
     if as_json:
@@ -66,7 +66,7 @@ def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
 @json_option
 def test(config_path: str, as_json: bool) -> None:
     """Send a test message to every configured channel; exit 1 if any failed."""
-    from crawler.alerts import send_test
+    from crawler.monitor.alerts import send_test
 
     config = open_config(config_path)
     if not config.alerts.urls:
@@ -88,7 +88,8 @@ def test(config_path: str, as_json: bool) -> None:
 @json_option
 def coverage(config_path: str, db_path: str, year: int | None, as_json: bool) -> None:
     """Which configured regions published their yearly report (before 1 April of the next year)."""
-    from crawler.coverage import coverage as do_coverage, matrix
+    from crawler.monitor.coverage import coverage as do_coverage
+    from crawler.monitor.coverage import matrix
 
     rows = do_coverage(open_db(db_path), open_config(config_path), year=year)
     if as_json:
@@ -104,7 +105,7 @@ def coverage(config_path: str, db_path: str, year: int | None, as_json: bool) ->
 @click.option("-v", "--verbose", is_flag=True, help="Log scheduler internals too.")
 def watch(config_path: str, db_path: str, verbose: bool) -> None:
     """Run scheduled crawls per portal schedule until SIGTERM/SIGINT; deliver alerts after each crawl."""
-    from crawler.watch import watch as do_watch
+    from crawler.crawl.watch import watch as do_watch
 
     open_config(config_path)  # a bad config fails here, before anything is scheduled
     open_db(db_path).conn.close()

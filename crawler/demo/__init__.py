@@ -6,6 +6,8 @@
 
 The server machinery (`PortalServer`, `Portal`, `Item`) lives in `crawler.demo.server`, the CMS page styles
 and the demo portal set in `crawler.demo.sites`.
+
+Sits on top with the CLI: may import every stage and the base; only `crawler.cli` and tests import it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ DEMO_CRAWL_SETTINGS = dict(obey_robots=True, download_delay=0, autothrottle=Fals
 
 @dataclass
 class DemoResult:
-    summary: object  # crawler.runner.CrawlSummary
+    summary: object  # crawler.crawl.runner.CrawlSummary
     reports: list[dict] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)  # portal id -> column URL
     requests: int = 0  # requests the portals answered
@@ -36,9 +38,9 @@ def demo(db_path: str | Path = DEFAULT_DEMO_DB, *, keep_serving: bool = False, p
     `progress(event)` gets the crawl's progress events. With `keep_serving` the portals stay up after the
     crawl until KeyboardInterrupt; `on_crawled(result)` is called first (so a caller can print the reports
     and the URLs while the portals still serve)."""
+    from crawler.corpus.reports import reports
+    from crawler.crawl.runner import crawl
     from crawler.demo.sites import build_demo_portals
-    from crawler.reports import reports
-    from crawler.runner import crawl
     from storage import connect
 
     portals = build_demo_portals(seed_dir)

@@ -5,6 +5,8 @@
 
 Raises `ExtractError` when the input is not a page at all (PDF, Office file, image, random bytes); empty
 input gives an empty Record; truncated or mislabelled HTML is handled best effort.
+
+The base of every stage: imports nothing of govwatch but its own modules and its data (`crawler/data/`).
 """
 
 from __future__ import annotations

@@ -8,61 +8,21 @@ items).
 
 from __future__ import annotations
 
-import hashlib
-import re
-from dataclasses import dataclass, field
-
-from spiders.adapters.common import decode_html
+from spiders.adapters import generic, hanweb, jsonapi, pager, trs
+from spiders.adapters.common import ListEntry, ListPage, PageRequest, decode_html
 
 __all__ = ["ListEntry", "ListPage", "PageRequest", "decode_html", "detect_family", "parse_list", "FAMILIES"]
-
-
-@dataclass(frozen=True)
-class ListEntry:
-    url: str
-    title: str
-    date: str | None = None
-
-    @property
-    def fingerprint(self) -> str:
-        """Identity of the list entry as shown on the list page: when it changes, the detail is refetched."""
-        return hashlib.sha1(f"{self.title}\x1f{self.date or ''}".encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    url: str
-    method: str = "GET"
-    formdata: tuple[tuple[str, str], ...] | None = None
-    family: str | None = None  # adapter that parses the response (None: detect again)
-    context: dict = field(default_factory=dict, compare=False, hash=False)  # handed back to the adapter
-
-    @property
-    def key(self) -> str:
-        """fetch_state identity of this list request (POST bodies matter)."""
-        if self.method == "GET" or not self.formdata:
-            return self.url
-        return self.url + "#post:" + "&".join(f"{k}={v}" for k, v in self.formdata)
-
-
-@dataclass
-class ListPage:
-    items: list[ListEntry] = field(default_factory=list)
-    next_requests: list[PageRequest] = field(default_factory=list)
-    total_pages: int | None = None
-    family: str = "generic"
-    page: int | None = None  # 1-based number of this list page when known
 
 
 FAMILIES = ("json", "hanweb", "trs", "pager", "generic")
 _CMS_TO_FAMILY = {"trs": "trs", "hanweb": "hanweb", "ucap": "pager", "json": "json", "generic": "generic",
                   "pager": "pager"}
 
+_ADAPTERS = {"json": jsonapi, "hanweb": hanweb, "trs": trs, "pager": pager, "generic": generic}
+
 
 def _module(family: str):
-    from spiders.adapters import generic, hanweb, jsonapi, pager, trs
-
-    return {"json": jsonapi, "hanweb": hanweb, "trs": trs, "pager": pager, "generic": generic}[family]
+    return _ADAPTERS[family]
 
 
 def detect_family(text: str, url: str) -> str:

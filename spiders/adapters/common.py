@@ -1,12 +1,63 @@
-"""Helpers shared by the adapters: decoding, dates, and finding dated item links in an HTML fragment."""
+"""What every adapter shares: the list-page types (`ListEntry`, `PageRequest`, `ListPage`), the page-number
+query parameters, decoding, dates, and finding dated item links in an HTML fragment."""
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    url: str
+    title: str
+    date: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the list entry as shown on the list page: when it changes, the detail is refetched."""
+        return hashlib.sha1(f"{self.title}\x1f{self.date or ''}".encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    url: str
+    method: str = "GET"
+    formdata: tuple[tuple[str, str], ...] | None = None
+    family: str | None = None  # adapter that parses the response (None: detect again)
+    context: dict = field(default_factory=dict, compare=False, hash=False)  # handed back to the adapter
+
+    @property
+    def key(self) -> str:
+        """fetch_state identity of this list request (POST bodies matter)."""
+        if self.method == "GET" or not self.formdata:
+            return self.url
+        return self.url + "#post:" + "&".join(f"{k}={v}" for k, v in self.formdata)
+
+
+@dataclass
+class ListPage:
+    items: list[ListEntry] = field(default_factory=list)
+    next_requests: list[PageRequest] = field(default_factory=list)
+    total_pages: int | None = None
+    family: str = "generic"
+    page: int | None = None  # 1-based number of this list page when known
+
+
+# query parameters that number the pages of a list or API (page=2, pageNo=2, pageIndex=2, current=2 ...),
+# compared lower-cased
+PAGE_PARAMS = frozenset(("page", "pageno", "pagenum", "pagenumber", "pageindex", "page_no", "page_num",
+                         "page_index", "curpage", "currpage", "currentpage", "current", "cpage", "pn", "p"))
+
+
+def is_page_param(name: str) -> bool:
+    return name.lower() in PAGE_PARAMS
+
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
@@ -172,8 +223,7 @@ def entries_from_html(text_or_root, base_url: str, *, whole: bool = False):
     class names, no sidebar-ish ones). With no dated links, links that look like articles or files are
     used. `whole=True` keeps every dated link (fragments such as Hanweb CDATA records).
     """
-    from spiders.adapters import ListEntry
-
+    
     root = parse_fragment(text_or_root) if isinstance(text_or_root, str) else text_or_root
     if root is None:
         return []

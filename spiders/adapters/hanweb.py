@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from spiders.adapters.common import entries_from_html
+from spiders.adapters.common import ListPage, PageRequest, entries_from_html
 
 _XML_SCRIPT = re.compile(r"<script[^>]+type\s*=\s*['\"]text/xml['\"][^>]*>(.*?)</script>", re.S | re.I)
 _RECORD = re.compile(r"<record[^>]*>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
@@ -66,7 +66,6 @@ def _params(text: str, url: str) -> dict | None:
 
 
 def _request(ctx: dict, start: int):
-    from spiders.adapters import PageRequest
 
     end = start + ctx["step"] - 1
     if ctx.get("total"):
@@ -78,7 +77,6 @@ def _request(ctx: dict, start: int):
 
 
 def parse(text: str, url: str, context: dict):
-    from spiders.adapters import ListPage
 
     items = []
     for fragment in records(text):

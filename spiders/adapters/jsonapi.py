@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from spiders.adapters.common import clean_text, find_date
+from spiders.adapters.common import ListEntry, ListPage, PageRequest, clean_text, find_date, is_page_param
 
 # Keys are matched case-insensitively (IGS answers DOCTITLE, others docTitle or title); order = preference.
 TITLE_KEYS = ("title", "doctitle", "f_title", "name", "subject")
@@ -21,9 +21,6 @@ DATE_KEYS = ("date", "first_publish_time", "publish_time", "pubdate", "docreltim
              "docpubtime", "pubtime", "publishdate", "releasedate", "created_at", "time", "display_publish_time")
 TOTAL_PAGE_KEYS = ("totalpage", "totalpages", "total_page", "pagecount", "page_count", "pages")
 TOTAL_KEYS = ("total", "totalcount", "total_count", "count", "totalrecord", "totalelements", "totalnum")
-# query parameters that number the pages of an API (page=2, pageNumber=2, pageIndex=2, current=2 ...)
-PAGE_PARAMS = ("page", "pageno", "pagenum", "pagenumber", "pageindex", "page_no", "page_num", "page_index",
-               "curpage", "currpage", "currentpage", "current", "pn", "p")
 _JSONP = re.compile(r"^\s*[\w$.]+\s*\(\s*([\[{].*[\]}])\s*\)\s*;?\s*$", re.S)
 _TAG = re.compile(r"<[^>]+>")
 _GKMLPT_API = re.compile(r"(/gkmlpt/api/all/\d+)")
@@ -59,11 +56,16 @@ def _date(value) -> str | None:
     return None
 
 
+def _lowered(record: dict) -> dict:
+    """A record with its keys lower-cased, once per record: every key list below is lower-case."""
+    return {str(k).lower(): v for k, v in record.items()}
+
+
 def _first(record: dict, keys) -> object:
-    lowered = {str(k).lower(): v for k, v in record.items()}
+    """The first non-empty value of `keys` in a `_lowered` record."""
     for key in keys:
-        if lowered.get(key) not in (None, ""):
-            return lowered[key]
+        if record.get(key) not in (None, ""):
+            return record[key]
     return None
 
 
@@ -73,7 +75,7 @@ def _record_date(record: dict) -> str | None:
     if found:
         return found
     for key, value in record.items():
-        if str(key).lower().endswith(("time", "date")):
+        if key.endswith(("time", "date")):
             found = _date(value)
             if found:
                 return found
@@ -107,7 +109,7 @@ def _item_lists(node, depth=0):
 def _number(holder, keys) -> int | None:
     if not isinstance(holder, dict):
         return None
-    lowered = {str(k).lower(): v for k, v in holder.items()}
+    lowered = _lowered(holder)
     for key in keys:
         value = lowered.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -119,7 +121,7 @@ def _number(holder, keys) -> int | None:
 
 def _page_param(url: str) -> tuple[str, int] | None:
     for key, value in parse_qsl(urlsplit(url).query):
-        if key.lower() in PAGE_PARAMS and value.isdigit():
+        if is_page_param(key) and value.isdigit():
             return key, int(value)
     return None
 
@@ -131,7 +133,6 @@ def _with_page(url: str, key: str, number: int) -> str:
 
 
 def parse(text: str, url: str, context: dict):
-    from spiders.adapters import ListEntry, ListPage, PageRequest
 
     data = _load(text)
     if data is None:  # a gkmlpt HTML shell: start the API
@@ -146,7 +147,7 @@ def parse(text: str, url: str, context: dict):
         return ListPage(next_requests=[PageRequest(f"{api}?page=1", family="json")], family="json")
     best_holder, best = None, []
     for holder, values in _item_lists(data):
-        usable = [v for v in values if _first(v, TITLE_KEYS) and _first(v, URL_KEYS)]
+        usable = [r for r in map(_lowered, values) if _first(r, TITLE_KEYS) and _first(r, URL_KEYS)]
         if len(usable) > len(best):
             best_holder, best = holder, usable
     items = []

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from spiders.adapters.common import clean_text, entries_from_html, parse_fragment
+from spiders.adapters.common import ListPage, PageRequest, clean_text, entries_from_html, is_page_param, parse_fragment
 
 NEXT_TEXTS = ("下一页", "下页", "后一页", "后页", "下一頁", "next", "next page", ">", "›", "»", ">>")
 LAST_TEXTS = ("尾页", "末页", "最后一页", "last", ">|", "»|")
 _TOTAL = re.compile(r"共\s*(\d+)\s*页|页次\s*[:：]?\s*\d+\s*/\s*(\d+)|\d+\s*/\s*(\d+)\s*页")
-_PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|pageindex|curpage|currpage|p|pn|pageNo|cpage)$", re.I)
 _LIST_N = re.compile(r"^(.*?[_-])(\d+)(\.s?html?)$")
 # decoration around a pager label: "[下一页]", "下一页 >", "下 一 页", "【尾页】", "尾页>>"
 _LABEL_DECOR = re.compile(r"[\s\[\]【】<>《》«»‹›()（）]+")
@@ -26,7 +25,7 @@ def matches(text: str, url: str) -> bool:
 def _page_of(url: str) -> int | None:
     parts = urlsplit(url)
     for key, value in parse_qsl(parts.query):
-        if _PAGE_PARAM.match(key) and value.isdigit():
+        if is_page_param(key) and value.isdigit():
             return int(value)
     match = _LIST_N.match(parts.path.rsplit("/", 1)[-1])
     if match:
@@ -38,8 +37,8 @@ def _with_page(url: str, template_url: str, number: int) -> str | None:
     """`template_url` (e.g. the 尾页 link) rewritten to page `number`."""
     parts = urlsplit(template_url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(_PAGE_PARAM.match(k) for k, _ in query):
-        query = [(k, str(number) if _PAGE_PARAM.match(k) else v) for k, v in query]
+    if any(is_page_param(k) for k, _ in query):
+        query = [(k, str(number) if is_page_param(k) else v) for k, v in query]
         return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
     head, _, name = parts.path.rpartition("/")
     match = _LIST_N.match(name)
@@ -74,7 +73,6 @@ def _target(a, url: str) -> str | None:
 
 
 def parse(text: str, url: str, context: dict):
-    from spiders.adapters import ListPage, PageRequest
 
     root = parse_fragment(text)
     if root is None:

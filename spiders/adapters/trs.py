@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from spiders.adapters.common import entries_from_html
+from spiders.adapters.common import ListPage, PageRequest, entries_from_html
 
 # createPageHTML(5, 0, "index", "html")  |  createPageHTML('page_div', 5, 1, 'index', 'shtml', 96)  |
 # createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt) with the values set in `var`s
@@ -57,7 +57,6 @@ def pager_params(text: str, url: str = "") -> tuple[int, str, str] | None:
 
 
 def parse(text: str, url: str, context: dict):
-    from spiders.adapters import ListPage, PageRequest
 
     items = entries_from_html(text, url)
     params = pager_params(text, url)

@@ -1,4 +1,4 @@
-"""Run a crawl in a subprocess (`python -m crawler.crawlproc`): Twisted's reactor cannot be restarted, so
+"""Run a crawl in a subprocess (`python -m crawler.crawl.process`): Twisted's reactor cannot be restarted, so
 every crawl gets a fresh process and the caller (CLI, scheduler, tests) can crawl back to back.
 
     summary = crawl("govwatch.toml", "govwatch.db", ["trs"], timeout=600, progress=print)
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from crawler.config import ConfigError, load_config
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class CrawlError(RuntimeError):
@@ -81,7 +81,7 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
         raise CrawlError(str(exc)) from None
     if timeout is None:
         timeout = config.crawl.timeout
-    cmd = [sys.executable, "-m", "crawler.crawlproc", "--config", str(config_path), "--db", str(db_path),
+    cmd = [sys.executable, "-m", "crawler.crawl.process", "--config", str(config_path), "--db", str(db_path),
            "--log-level", log_level]
     for pid in portal_ids or []:
         cmd += ["--portal", pid]

@@ -1,6 +1,6 @@
-"""One crawl, in its own process: `python -m crawler.crawlproc --config F --db F [--portal ID]...`.
+"""One crawl, in its own process: `python -m crawler.crawl.process --config F --db F [--portal ID]...`.
 
-Twisted's reactor cannot be restarted, so every crawl runs here, started by `crawler.runner.crawl`. This
+Twisted's reactor cannot be restarted, so every crawl runs here, started by `crawler.crawl.runner.crawl`. This
 process upserts the configured portals, records a `crawl_runs` row per portal, runs Scrapy's
 `CrawlerProcess` with the column spider, updates `portals` (status, reason, last_crawl_at, baseline_done)
 and exits. Progress goes to stdout as JSON lines; Scrapy's log goes to stderr.
@@ -80,7 +80,7 @@ def finish_runs(db, run_ids: dict[str, int], stats_by_portal: dict, close_reason
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.crawlproc", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m crawler.crawl.process", description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--portal", action="append", default=[])

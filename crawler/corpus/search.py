@@ -11,7 +11,7 @@ are thus plain text, never syntax; only the upper-case words `OR` and `NOT` betw
 also looked for as those words NEAR each other, kept only where the text holds the term (a term can span
 part of a long indexed word: 负责人出庭 in 负责人出庭应诉).
 
-Ranking: bm25 with the title weighted 10x the body (crawler.fts; split over rowid ranges in parallel on a
+Ranking: bm25 with the title weighted 10x the body (crawler.corpus.fts; split over rowid ranges in parallel on a
 large corpus). Canonical documents only unless asked otherwise.
 The snippet is cut from the original text around the first match (FTS5's snippet() would return
 space-separated tokens) and the matched words are wrapped in 【】.
@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 
 import sqlite_utils
 
-from crawler import fts
+from crawler.corpus import fts
 from storage import sqlite3
 from storage.segment import tokens
 
@@ -189,7 +189,7 @@ def make_snippet(text: str | None, words: tuple[str, ...] | list[str], *, width:
 def search(db: sqlite_utils.Database, query: str, limit: int = 20, *,
            include_duplicates: bool = False, shards: int | None = None) -> list[SearchHit]:
     """Best `limit` documents for `query` (bm25, title weighted), canonical documents only by default.
-    `shards`: rowid ranges ranked in parallel (default: one per CPU on a large corpus, see crawler.fts)."""
+    `shards`: rowid ranges ranked in parallel (default: one per CPU on a large corpus, see crawler.corpus.fts)."""
     parsed = parse_query(query)
     if limit is None or limit < 1:
         raise SearchError("limit must be a positive number")

@@ -1,7 +1,7 @@
 """The crawl's document writer: a child process that stores the documents the spider extracts.
 
 Storing a document (the row, its full-text index entry, dedupe, alerts and its fetch state, in one
-transaction: `crawler.ingest.store_one`) is about a third of a crawl's CPU time per page. In the crawl
+transaction: `crawler.corpus.ingest.store_one`) is about a third of a crawl's CPU time per page. In the crawl
 process it runs between downloads on the one core that Scrapy's reactor uses; in a writer process it runs
 on another core while the crawl goes on. The crawl process imports only this module's light half: the
 store path is imported by the writer itself. Documents are written in the order they arrive, each in its
@@ -16,37 +16,20 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from crawler.corpus.job import Job, Outcome
 
 if TYPE_CHECKING:
     from crawler.config import AlertSettings
 
 
-@dataclass(frozen=True)
-class Job:
-    doc: dict  # store_document's input
-    run_id: int | None
-    state_url: str  # the fetch_state row that marks the document known
-    state: dict  # FetchState.record keyword arguments besides url
-
-
-@dataclass(frozen=True)
-class Outcome:
-    portal_id: str
-    url: str
-    created: bool = False
-    changed: bool = False
-    new_report: bool = False
-    error: str | None = None
-
-
 def _serve(db_path: str, alerts: AlertSettings | None, threshold: float | None, jobs, outcomes) -> None:
     # the store path (dedupe, index, alerts) is imported here: the crawl process that imports this module
     # for WriterProcess never stores, and its start-up is on the crawl's critical path
-    from crawler.alerts import AlertPolicy
-    from crawler.fetchstate import FetchState
-    from crawler.ingest import store_one
+    from crawler.corpus.ingest import store_one
+    from crawler.crawl.fetchstate import FetchState
+    from crawler.monitor.alerts import AlertPolicy
     from storage import connect
     from storage.segment import segmenter
 

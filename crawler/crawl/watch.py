@@ -6,7 +6,7 @@ APScheduler 3.x with a persistent `SQLAlchemyJobStore` in the govwatch database 
 * ``crawl:<portal id>`` per configured portal -- its `schedule` (5-field cron or an interval ``6h``/``30m``/
   ``10s``; default ``[crawl] schedule``), ``coalesce=True``, ``max_instances=1``, a generous
   ``misfire_grace_time`` and jitter so portals on the same schedule do not fire together. The job runs the
-  crawl in a subprocess (`crawler.runner.crawl`, ``timeout = [crawl] timeout``); a crash or hang is recorded
+  crawl in a subprocess (`crawler.crawl.runner.crawl`, ``timeout = [crawl] timeout``); a crash or hang is recorded
   and logged, never propagated; after each crawl pending alerts are flushed. One log line per crawl.
 * ``alerts:flush`` every minute (retries with backoff), ``alerts:deadline`` daily (the missing-report digest).
 
@@ -101,7 +101,7 @@ def crawl_job(config_path: str, db_path: str, portal_id: str) -> dict:
     outcome: dict = {"portal": portal_id}
     try:
         config = load_config(config_path)
-        from crawler.runner import crawl
+        from crawler.crawl.runner import crawl
 
         summary = crawl(config_path, db_path, [portal_id], timeout=config.crawl.timeout)
         outcome.update(_summary_fields(summary, portal_id))
@@ -133,7 +133,7 @@ def flush_job(config_path: str, db_path: str) -> None:
 
 def deadline_job(config_path: str, db_path: str) -> None:
     from crawler.config import load_config
-    from crawler.coverage import missing_digest
+    from crawler.monitor.coverage import missing_digest
     from storage import connect
 
     try:
@@ -151,7 +151,7 @@ def deadline_job(config_path: str, db_path: str) -> None:
 
 
 def _flush(config, db_path: str):
-    from crawler.alerts import flush
+    from crawler.monitor.alerts import flush
     from storage import connect
 
     db = connect(db_path)
@@ -162,7 +162,7 @@ def _flush(config, db_path: str):
 
 
 def _summary_fields(summary, portal_id: str) -> dict:
-    """What the one log line shows, from `crawler.runner.CrawlSummary` (or a dict of the same shape)."""
+    """What the one log line shows, from `crawler.crawl.runner.CrawlSummary` (or a dict of the same shape)."""
     if summary is None:
         return {"status": "unknown"}
     data = summary if isinstance(summary, dict) else vars(summary)

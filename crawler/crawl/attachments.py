@@ -1,5 +1,5 @@
 """Attachment text: PDF (pypdf) and DOCX (python-docx) required; DOC/WPS best effort (the Word 97-2003
-reader in crawler.worddoc, then antiword / catdoc when installed, else an `unsupported` marker). Also the
+reader in crawler.crawl.worddoc, then antiword / catdoc when installed, else an `unsupported` marker). Also the
 rule that merges page and attachment text."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from crawler.worddoc import WordDocError, word97_text
+from crawler.crawl.worddoc import WordDocError, word97_text
 
 logger = logging.getLogger(__name__)
 

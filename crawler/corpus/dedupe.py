@@ -229,7 +229,7 @@ def assign_duplicate(db: sqlite_utils.Database, document_id: int, *,
                      threshold: float | None = None) -> DedupeResult:
     """Compute the document's signature and hash, index its bands, and link it to its duplicate group.
 
-    Call inside the transaction that stored the row (crawler.ingest.store_document does). Safe to call
+    Call inside the transaction that stored the row (crawler.corpus.ingest.store_document does). Safe to call
     again for a changed row: its old bands and group role are cleared first.
     """
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold

@@ -48,9 +48,9 @@ from datetime import date, datetime, timedelta, timezone
 import sqlite_utils
 
 from crawler import minhash as mh
-from crawler import notify
 from crawler.config import AlertSettings
 from crawler.extract.regions import ends_with_division
+from crawler.monitor import notify
 from storage import now_iso, transaction
 
 log = logging.getLogger("govwatch.alerts")
@@ -346,7 +346,9 @@ def flush(db: sqlite_utils.Database, config, *, now: datetime | None = None, sen
     other senders (leases) and after any crash (the outbox is the database)."""
     settings = config.alerts if hasattr(config, "alerts") else (config or AlertSettings())
     channels = _channels(settings)
-    send = send or notify.send
+    if send is None:
+        # Apprise (and requests) load only to deliver: crawls write alerts to the outbox without them
+        from crawler.monitor.channels import deliver as send
     summary = FlushSummary()
     if not channels:
         summary.pending = _count_pending(db, channels)
@@ -476,9 +478,11 @@ def send_test(config) -> list[dict]:
     settings = config.alerts if hasattr(config, "alerts") else config
     message = notify.render("test", {"at": now_iso()})
     title, body = notify.split_message(message)
+    from crawler.monitor.channels import deliver
+
     results = []
     for url in settings.urls:
-        result = notify.send(url, title, body or title)
+        result = deliver(url, title, body or title)
         results.append({"channel": notify.channel_id(url), "label": notify.redact_url(url), "ok": result.ok,
                         "error": result.error})
     return results

@@ -1,5 +1,5 @@
-"""Apprise delivery for `crawler.notify.send`: one freshly instantiated Apprise plugin per send, and checked
-senders for the Chinese group bots (see `crawler.notify` for why and for the test-only endpoint override).
+"""Sending: `deliver(url, title, body)` through one freshly instantiated Apprise plugin per send, with checked
+senders for the Chinese group bots (see `crawler.monitor.notify` for why and for the test-only endpoint override).
 
 Imported only when a message is sent: Apprise and requests take ~0.1 s to import, and a crawl only writes
 alerts to the outbox.
@@ -19,7 +19,7 @@ from apprise.plugins.feishu import NotifyFeishu
 from apprise.plugins.lark import NotifyLark
 from apprise.plugins.wecombot import NotifyWeComBot
 
-from crawler.notify import SendResult, redact_url, scrub
+from crawler.monitor.notify import SendResult, redact_url, scrub
 
 # Apprise's own log lines may quote tokens (e.g. "An invalid DingTalk API Token (...)"): they never reach the
 # application's handlers; `deliver()` captures them per call and scrubs them into the attempt's error instead.

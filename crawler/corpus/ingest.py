@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from crawler.alerts import AlertPolicy, on_document_stored
-from crawler.dedupe import assign_duplicate
+from crawler.corpus.dedupe import assign_duplicate
+from crawler.corpus.job import Job, Outcome
+from crawler.monitor.alerts import AlertPolicy, on_document_stored
 from crawler.urls import canonicalize
-from crawler.writer import Job, Outcome
 from storage import now_iso, transaction
 
 logger = logging.getLogger(__name__)

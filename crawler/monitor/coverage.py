@@ -8,7 +8,7 @@ region their own annual reports resolve to most often; portals of the same regio
 `missing_digest()` (run daily by the watch daemon) writes one ``missing_digest`` alert listing the regions
 still missing the latest due year's report; each region is named at most once per year
 (``deadline_notices``). Only regions whose portals finished a first crawl are listed (before that, absence
-proves nothing). A report that arrives after the deadline alerts as ``late_report`` (crawler.alerts).
+proves nothing). A report that arrives after the deadline alerts as ``late_report`` (crawler.monitor.alerts).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 
 import sqlite_utils
 
-from crawler.alerts import AlertPolicy, deadline, department_of, insert_alert
+from crawler.monitor.alerts import AlertPolicy, deadline, department_of, insert_alert
 from storage import now_iso, transaction
 
 

@@ -1,5 +1,6 @@
-"""Notification text and channel identity: per-channel send with a checked result (through
-`crawler.channels`), redaction, message text.
+"""Notification text and channel identity: the message of each alert kind, the `SendResult` a send returns,
+channel ids and redaction. Sending itself is `crawler.monitor.channels.deliver` (which imports this module,
+never the other way: Apprise loads only to send).
 
 Every channel is one Apprise URL from `[alerts] urls` (mailto/mailtos, json://, dingtalk://, wecombot://,
 feishu://, lark:// and everything else Apprise supports). One send = one freshly instantiated Apprise plugin,
@@ -112,18 +113,6 @@ def scrub(text: str | None, *urls: str) -> str | None:
     text = re.sub(r"(\w+://)[^/\s@]+@", rf"\1{MASK}@", text)
     text = re.sub(r"(access_token|key|token|secret|sign)=([^&\s'\"]+)", rf"\1={MASK}", text)
     return text
-
-
-# ---------------------------------------------------------------------------------------------------------
-# sending
-
-
-def send(url: str, title: str, body: str) -> SendResult:
-    """Send one message to one channel. Never raises; the error text is already scrubbed of secrets."""
-    # Apprise (and requests) load only to deliver: crawls write alerts to the outbox with the text helpers here
-    from crawler.channels import deliver
-
-    return deliver(url, title, body)
 
 
 # ---------------------------------------------------------------------------------------------------------
