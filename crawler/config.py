@@ -179,6 +179,12 @@ def _typed(value, default, label: str, where: str):
     return value
 
 
+def portal_from_table(table: dict, where: str) -> Portal:
+    """A portal from a `[[portal]]`-shaped dict (a registry row, an imported line), validated exactly like a
+    TOML entry; ConfigError messages start with `where` (e.g. `portals.csv:7`)."""
+    return _portal(table, 1, _Locator("", where))
+
+
 def _portal(table, index: int, locate: "_Locator") -> Portal:
     if not isinstance(table, dict):
         raise ConfigError(f"{locate.where}: portal #{index} must be a table")
