@@ -59,6 +59,11 @@ def normalise(name: str) -> str:
     return _GOVERNMENT.sub("", text) or text
 
 
+def short_name(name: str) -> str:
+    """`新疆维吾尔自治区` -> `新疆`, `安徽省` -> `安徽`; other names as they are (for narrow tables)."""
+    return (_short(name) or name) if name else name
+
+
 def find_divisions(name: str) -> list[Division]:
     """Every division `name` can mean: exact or full names first; short names only when no full name fits."""
     full, short = _indexes()
