@@ -27,13 +27,13 @@ from crawler.registry.discovery import DiscoverColumns, DiscoveryOutcome
 from crawler.registry.export import export_portals, list_portals
 from crawler.registry.places import find_divisions, resolve_division
 from crawler.registry.store import (
-    Entry, RegistryError, SyncReport, add_portals, entries, load_portals, record_discovery, registry_stamp,
+    Entry, RegistryError, SyncReport, add_portals, entries, load_portals, registry_stamp,
     remove_portals, select_portals, sync_config, with_registry,
 )
 
 __all__ = [
     "BUILTIN", "DiscoverColumns", "DiscoveryOutcome", "Entry", "ImportReport", "RegistryError", "RowResult",
     "SyncReport", "add_portals", "builtin_rows", "entries", "export_portals", "find_divisions", "import_portals",
-    "list_portals", "load_portals", "read_rows", "record_discovery", "registry_stamp", "remove_portals", "resolve_division", "select_portals",
+    "list_portals", "load_portals", "read_rows", "registry_stamp", "remove_portals", "resolve_division", "select_portals",
     "sync_config", "with_registry",
 ]

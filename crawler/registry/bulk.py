@@ -30,7 +30,7 @@ from pathlib import Path
 from crawler.config import ConfigError, Config, Portal, portal_from_table
 from crawler.registry.discovery import DiscoverColumns, DiscoveryOutcome
 from crawler.registry.places import resolve_division
-from crawler.registry.store import RegistryError, add_portals, entries, record_discovery
+from crawler.registry.store import RegistryError, add_portals, entries
 from crawler.urls import canonicalize
 
 COLUMNS = ("id", "adcode", "region", "name", "home", "start_urls", "cms", "schedule", "evidence")
@@ -312,7 +312,6 @@ def _register_discovered(db, line: int, portal: Portal, evidence: str | None, ou
     if kind == "column_found":
         kind = "no_column"
     reason = outcome.reason or {"no_column": "no 法治政府建设 column on the home page or below"}.get(kind, "")
-    status = "blocked" if kind == "blocked" else "error"
-    add_portals(db, [(portal, origin, evidence)])
-    record_discovery(db, portal.id, status, f"discovery: {reason}" if reason else "discovery failed")
+    status = ("blocked" if kind == "blocked" else "error", f"discovery: {reason}" if reason else "discovery failed")
+    add_portals(db, [(portal, origin, evidence)], status={portal.id: status})
     return RowResult(line, kind, reason + "; registered with its home page", portal)

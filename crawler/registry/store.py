@@ -83,7 +83,7 @@ def portal_of(portal_id: str, columns: dict) -> Portal:
 
 
 def _json_list(value) -> list[str]:
-    if not value:
+    if not value or value == "[]":
         return []
     try:
         items = json.loads(value)
@@ -232,14 +232,19 @@ def sync_config(db, config: Config) -> SyncReport:
 def add_portals(db, items: list[tuple[Portal, str | None, str | None]], *, status: dict | None = None) -> None:
     """Register `(portal, origin, evidence)` items as registry rows, in one transaction. An id may reuse a
     removed row (its crawl history stays); an id that is in use raises RegistryError and nothing is written.
-    `status` optionally maps ids to `(status, reason)` observed while adding (e.g. discovery found the home
-    page blocked)."""
+    `status` optionally maps ids to `(status, reason)` observed while adding (discovery found the home page
+    blocked or failing), so `status` and `coverage` show it before the first crawl."""
     status = status or {}
     with transaction(db):
         rows = {r["id"]: r for r in db.query("SELECT * FROM portals")}
         now = now_iso()
+        inserts: list[dict] = []
+        batch: set[str] = set()
         for portal, origin, evidence in items:
             row = rows.get(portal.id)
+            if portal.id in batch:
+                raise RegistryError(f"portal id {portal.id!r} is given twice")
+            batch.add(portal.id)
             if row is not None and not row["removed_at"]:
                 raise RegistryError(f"portal id {portal.id!r} is already registered "
                                     f"({row['source']}: {row['origin'] or '?'})")
@@ -249,16 +254,11 @@ def add_portals(db, items: list[tuple[Portal, str | None, str | None]], *, statu
             if observed:
                 values["status"], values["reason"] = observed
             if row is None:
-                db["portals"].insert({"id": portal.id, "status": "never", "baseline_done": 0, **values})
+                inserts.append({"id": portal.id, "status": "never", "baseline_done": 0, "reason": None, **values})
             else:
                 db["portals"].update(portal.id, values)
-
-
-def record_discovery(db, portal_id: str, status: str, reason: str) -> None:
-    """Keep what discovery saw of a registered portal's home page (blocked / error) as its status, so
-    `status` and `coverage` show it before the first crawl."""
-    with transaction(db):
-        db["portals"].update(portal_id, {"status": status, "reason": reason, "updated_at": now_iso()})
+        if inserts:
+            db["portals"].insert_all(inserts, batch_size=500)
 
 
 def remove_portals(db, portal_ids: list[str], config: Config | None = None) -> list[str]:
