@@ -195,16 +195,16 @@ def _run_import(config_path: str, db_path: str, rows, source: str, origin: str, 
     config = registry_config(config_path)
     db = open_db(db_path)
     _synced(db, config)
-    home_only = sum(1 for _, r in rows if r.get("home") and not r.get("start_urls"))
-    if home_only and not no_discover:
-        click.echo(f"discovering the column of {home_only} home page{'s' if home_only != 1 else ''} "
-                   f"({min(workers, home_only)} at a time)...", err=True)
-
     def show(result) -> None:
         click.echo(result.describe(line=not one_row))
 
+    def starting(count: int) -> None:
+        click.echo(f"discovering the column of {count} home page{'s' if count != 1 else ''} "
+                   f"({min(workers, count)} at a time)...", err=True)
+
     report = import_portals(db, rows, config=config, source=source, origin=origin,
-                            discover=None if no_discover else _discoverer(config, workers), on_result=show)
+                            discover=None if no_discover else _discoverer(config, workers), on_result=show,
+                            on_discovery=starting)
     if not one_row:
         click.echo(report.summary())
     if not report.ok:

@@ -219,7 +219,8 @@ def _row(base: dict, year: int, portal_ids: list[str], names: dict, states: dict
 
 
 def totals(rows: list[dict]) -> list[dict]:
-    """Counts per (province, year) and for the country per year (`province` = 全国), from `coverage()` rows:
+    """Counts per (province, year) and, when the rows span provinces, for the country per year (`province` =
+    全国), from `coverage()` rows:
     regions, regions with a portal (`portals`), one count per status, late reports, department reports
     (`departments`)."""
     groups: dict[tuple, dict] = {}
@@ -234,11 +235,12 @@ def totals(rows: list[dict]) -> list[dict]:
         total["late"] += bool(row["late"])
         total["departments"] += len(row["departments"])
 
-    for row in rows:
-        if row["level"] == UNPLACED:
-            continue
+    placed = [row for row in rows if row["level"] != UNPLACED]
+    for row in placed:
         add((row["province_adcode"], row["year"]), row["province"], row["province_adcode"], row)
-        add(("", row["year"]), COUNTRY, None, row)
+    if len({row["province_adcode"] for row in placed}) > 1:  # one province's rows: its total is the total
+        for row in placed:
+            add(("", row["year"]), COUNTRY, None, row)
     return sorted(groups.values(), key=lambda t: (t["adcode"] is None, t["adcode"] or "", t["year"]))
 
 

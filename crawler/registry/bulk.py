@@ -215,12 +215,13 @@ def _keys(portal: Portal) -> list[str]:
 
 def import_portals(db, rows: list[tuple[int, dict]], *, config: Config | None = None, source: str = "<rows>",
                    origin: str | None = None, discover: DiscoverColumns | None = None,
-                   on_result=None) -> ImportReport:
+                   on_result=None, on_discovery=None) -> ImportReport:
     """Import `rows` (from `read_rows` or `builtin_rows`) into the registry; see the module docstring.
 
     `discover` runs column discovery for the home-page-only rows in one batch (None: register them with
     their home page, the crawl discovers). `on_result(RowResult)` is called for every row as it is decided
-    (rejections and direct adds first, discovery outcomes as they come)."""
+    (rejections and direct adds first, discovery outcomes as they come); `on_discovery(n)` once before the
+    batch of `n` home pages starts."""
     report = ImportReport(source)
     origin = origin or source
     lock = threading.Lock()
@@ -286,6 +287,8 @@ def import_portals(db, rows: list[tuple[int, dict]], *, config: Config | None = 
                 decided(_register_discovered(db, line, portal, evidence, outcome,
                                              f"{origin}:{line}"))
 
+        if on_discovery is not None:
+            on_discovery(len(to_discover))
         outcomes = discover([(pid, p.home) for pid, (_, p, _) in to_discover.items()], on_outcome=on_outcome)
         for portal_id, outcome in (outcomes or {}).items():
             on_outcome(portal_id, outcome)
