@@ -20,7 +20,6 @@ Every row is decided on its own -- a bad row never blocks the others:
 from __future__ import annotations
 
 import csv
-import io
 import json
 import threading
 from dataclasses import dataclass, field, replace
