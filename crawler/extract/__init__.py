@@ -102,5 +102,6 @@ def extract(content: bytes | str | None, url: str | None = None) -> Record:
 
 def clear_caches() -> None:
     """Forget the per-line caches (a crawl keeps them across pages; a benchmark round starts without them)."""
-    for cached in (chrome._shadow, chrome._fields, chrome.is_meta_line, chrome.is_chrome, title.norm):
+    for cached in (chrome._shadow, chrome._fields, chrome.is_meta_line, chrome.is_chrome, title.norm,
+                   title.is_section_name):
         cached.cache_clear()

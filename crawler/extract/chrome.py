@@ -128,10 +128,13 @@ def is_label_only(line: str) -> bool:
 
 # --- whole-line chrome ------------------------------------------------------------------------------------
 
+_CRUMB_SEP = r"(?:>>|->|=>|[>＞»›→/])"
 _BREADCRUMB_RE = re.compile(
     r"^[\s>＞»]*(?:(?:您|你)(?:当前|现在|目前)?(?:所在|所处)?的?|当前|现在|目前)(?:所在|所处)?的?位置"
     r"|^[\s>＞»]*(?:所在|当前)?位置\s*[:：]"
-    r"|^\s*(?:网站)?首页\s*[>＞»›/]"
+    rf"|^\s*(?:网站)?首页\s*{_CRUMB_SEP}"
+    # the rest of a breadcrumb wrapped onto its own line: "> 陇西动态 > 政务公告", "» 网站公告"
+    rf"|^\s*{_CRUMB_SEP}\s*[^\s。，,；;]{{1,15}}\s*(?:{_CRUMB_SEP}\s*[^\s。，,；;]{{1,15}}\s*)*$"
 )
 # Tool links, accessibility/language bars, share widgets: the line must consist of these tokens only
 # (separators removed first).

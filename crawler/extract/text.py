@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .chrome import is_chrome, is_label_only, is_meta_line, is_related_heading, parse_fields
 from .dates import Stamp, is_bare_date, parse_date
-from .title import norm, pick_text_title, title_span
+from .title import is_section_name, norm, pick_text_title, title_span
 
 _STRIP = " \t\r\n\f\v\u3000\xa0\u200b\ufeff"
 MAX_ZONE = 40  # the header zone never extends beyond this many lines
@@ -84,7 +84,7 @@ def clean_body(lines: list[str], title: str | None) -> tuple[list[str], list[str
                 value_next = False
                 continue
             value_next = is_label_only(ln)
-            if is_chrome(ln) or (not out and is_bare_date(ln)) or (not out and norm(ln) == norm(title)):
+            if is_chrome(ln) or (not out and (is_bare_date(ln) or is_section_name(ln) or norm(ln) == norm(title))):
                 head.append(ln)
                 continue
         elif is_chrome(ln):
