@@ -49,7 +49,7 @@ def _spaced(label: str) -> str:
 
 _LABEL_ALT = "|".join(_spaced(x) for x in sorted(ALL_LABELS, key=len, reverse=True))
 _FIELD_RE = re.compile(rf"({_LABEL_ALT})[ \t\u3000\xa0]*[:：]")
-_META_START_RE = re.compile(rf"^[\s【\[(（|｜]*(?:{_LABEL_ALT})[ \t\u3000\xa0]*[:：]")
+_META_START_RE = re.compile(rf"^[\s【\[(（|｜•·●▪◆■□*-]*(?:{_LABEL_ALT})[ \t\u3000\xa0]*[:：]")  # • 索 引 号：
 # a date opening a metadata line, with its time or weekday ("2023年03月28日 星期二 来源：…")
 _LEAD_DATE_RE = re.compile(
     r"^[\s【\[(（]*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"

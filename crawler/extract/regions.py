@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Division", "division", "full_name", "resolve_region", "to_simplified"]
+__all__ = ["Division", "division", "full_name", "resolve_region", "to_simplified", "strip_glosses"]
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "divisions.csv"
 
@@ -71,6 +71,15 @@ def to_simplified(s: str) -> str:
     if _TRAD_CHARS.isdisjoint(s):
         return s
     return _T2S.convert(s)
+
+
+# a pinyin gloss that spam mirrors put after characters: 建設(shè), 務(wù)
+_GLOSS_RE = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]{1,7}[)）]")
+
+
+def strip_glosses(s: str) -> str:
+    """``s`` without pinyin glosses after characters (``法治政府建設(shè)`` -> ``法治政府建設``)."""
+    return _GLOSS_RE.sub("", s) if "(" in s or "（" in s else s
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def pick_text_title(lines: list[str]) -> str | None:
     (报告/公报/通知...), else the first title-like line."""
     cands = [ln for ln in lines if is_title_like(ln)]
     for ln in cands:
-        if DOC_KEYWORDS_RE.search(ln):
+        if DOC_KEYWORDS_RE.search(to_simplified(ln)):
             return clean_title_tag(ln)[0] or ln
     return (clean_title_tag(cands[0])[0] or cands[0]) if cands else None
 
@@ -159,7 +159,7 @@ def title_before_body(pre_lines: list[str], window: int = 12) -> str | None:
     """On pages whose `<title>` is only the site name (plain county sites), the title is the document-naming
     line closest above the body: scan the lines just before the body container upwards."""
     for line in reversed(pre_lines[-window:]):
-        if is_title_like(line) and DOC_KEYWORDS_RE.search(line):
+        if is_title_like(line) and DOC_KEYWORDS_RE.search(to_simplified(line)):
             return squash(line)
     return None
 
