@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import chrome, title
+from . import bodytype, chrome, title
 from .chrome import AUTHOR_LABELS, DATE_LABELS, SOURCE_LABELS, clean_value
 from .classify import classify, report_year
 from .dates import Stamp, choose_published, parse_date
@@ -103,5 +103,5 @@ def extract(content: bytes | str | None, url: str | None = None) -> Record:
 def clear_caches() -> None:
     """Forget the per-line caches (a crawl keeps them across pages; a benchmark round starts without them)."""
     for cached in (chrome._shadow, chrome._fields, chrome.is_meta_line, chrome.is_chrome, title.norm,
-                   title.is_section_name):
+                   title.is_section_name, bodytype.read_body):
         cached.cache_clear()

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .dates import is_bare_date, parse_date
-from .regions import strip_glosses, to_simplified
+from .regions import simplified_chars, strip_glosses
 
 __all__ = ["plain", "BodyView", "read_body", "body_type", "body_year", "is_template", "TOPIC_RE"]
 
@@ -37,8 +38,8 @@ OUTLINE_LINES = 3000   # headings are looked for in this many lines
 TOPIC_WINDOW = 30_000  # characters in which the topic words are counted
 
 def plain(s: str) -> str:
-    """``s`` in simplified script without pinyin glosses: what every typing rule reads."""
-    return to_simplified(strip_glosses(s))
+    """``s`` in simplified script (character by character) without pinyin glosses: what every typing rule reads."""
+    return simplified_chars(strip_glosses(s))
 
 
 TOPIC_RE = re.compile(r"法治政府建设|建设法治政府|法治政府|依法行政|法治建设|法治[\u4e00-\u9fff]{2,4}建设")
@@ -176,18 +177,24 @@ def _is_sentence(line: str) -> bool:
     return len(line) >= 16 and any(p in line for p in "，。；,")
 
 
+@lru_cache(maxsize=16)  # classify, report_year and the template check read the same body
 def read_body(text: str) -> BodyView:
-    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    window = plain(text[:TOPIC_WINDOW])  # one conversion for the whole head of the text
+    lines = [ln.strip() for ln in window.split("\n") if ln.strip()]
+    if len(text) > TOPIC_WINDOW:  # the rest as it is; the lines read from it are converted one by one
+        rest = [ln.strip() for ln in text[TOPIC_WINDOW:].split("\n") if ln.strip()]
+        lines += rest[1:] if rest and not window.endswith("\n") else rest
+        lines = lines[:OUTLINE_LINES] + [plain(ln) for ln in lines[-TAIL_LINES:]]
     above: list[str] = []
     start = 0
     for start, ln in enumerate(lines[:HEAD_LINES]):
         if _is_sentence(ln) and not _OUTLINE_NUM_RE.match(ln):
             break
-        above.append(plain(ln))
+        above.append(ln)
     else:
         start = len(lines)
-    head = [plain(ln) for ln in lines[start:max(start + 1, HEAD_LINES - len(above))]]
-    tail = [plain(ln) for ln in lines[-TAIL_LINES:]] if len(lines) > start else []
+    head = lines[start:max(start + 1, HEAD_LINES - len(above))]
+    tail = lines[-TAIL_LINES:] if len(lines) > start else []
     headings, parts = [], []
     for ln in lines[:OUTLINE_LINES]:
         if _OUTLINE_NUM_RE.match(ln):
@@ -196,7 +203,6 @@ def read_body(text: str) -> BodyView:
                 headings.append(heading)
                 if _TOP_NUM_RE.match(heading):
                     parts.append(heading)
-    window = plain(text[:TOPIC_WINDOW])
     return BodyView(above, head[0] if head else "", head, tail, headings, parts, len(TOPIC_RE.findall(window)))
 
 
@@ -398,7 +404,8 @@ def _years(s: str) -> list[int]:
 def body_year(text: str, limit: int) -> int | None:
     """The year a report's body says it reports on: the formula's (``现将2023年度…报告如下``), the opening's
     (``2023年，…``), an outline heading's (``一、2023年推进法治政府建设的主要举措和成效``), else the signing date's
-    (the year before, unless signed in November or December).  Only years in 2000..limit count."""
+    (the year before, unless signed in November or December), else the year before the one its plans are for
+    (``四、2024年推进法治政府建设的主要安排``).  Only years in 2000..limit count."""
     if not text:
         return None
     view = read_body(text)
@@ -426,4 +433,9 @@ def body_year(text: str, limit: int) -> int | None:
         y = signed.day.year if signed.day.month >= 11 else signed.day.year - 1
         if ok(y):
             return y
+    for h in view.parts:  # 四、2024年推进法治政府建设的主要安排: the report is on the year before
+        if _NEXT_RE.search(h):
+            for y in _years(h):
+                if ok(y - 1):
+                    return y - 1
     return None

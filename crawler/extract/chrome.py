@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .regions import to_simplified
+from .regions import simplified_chars
 
 # The line tests below are pure and every page of a portal repeats the same header, navigation and footer
 # lines, each tested several times: cached, a crawl pays for a portal's chrome once
@@ -62,10 +62,9 @@ _VALUE_STRIP = " \t\u3000\xa0|｜丨【】[]()（）<>《》,，;；/"
 
 @lru_cache(maxsize=_LINE_CACHE)
 def _shadow(line: str) -> str:
-    """The line in simplified script for matching.  OpenCC t2s maps character for character, so positions
-    found on the shadow hold on the original; if a conversion ever changes the length, match the original."""
-    s = to_simplified(line)
-    return s if len(s) == len(line) else line
+    """The line in simplified script for matching, converted character by character, so positions found on
+    the shadow hold on the original."""
+    return simplified_chars(line)
 
 
 def canon_label(raw: str) -> str:
