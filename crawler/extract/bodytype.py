@@ -30,7 +30,7 @@ from functools import lru_cache
 from .dates import is_bare_date, parse_date
 from .regions import simplified_chars, strip_glosses
 
-__all__ = ["plain", "BodyView", "read_body", "body_type", "body_year", "is_template", "TOPIC_RE"]
+__all__ = ["plain", "paragraphs", "BodyView", "read_body", "body_type", "body_year", "is_template", "TOPIC_RE"]
 
 HEAD_LINES = 14        # lines read as the head of the body (opening, formula, first headings)
 TAIL_LINES = 6         # lines read as its end (closing, signature, date)
@@ -53,13 +53,8 @@ _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789
 # 现将2023年度法治政府建设工作情况报告如下 / 将有关情况报告如下 / 现报告如下 / 现将…汇报如下 / 现将…总结如下
 _FORMULA_RE = re.compile(r"(报告|汇报|总结)如下")
 _CLOSING_RE = re.compile(r"(?:特此|专此|以上)报告")
-# the object of a generic formula: 有关情况 / 我区2023年度工作情况 / 主要工作情况 / 一年来的工作情况
-_GENERIC_OBJECT_RE = re.compile(
-    r"(?:[\u4e00-\u9fff]{1,14}?(?:省|市|县|区|旗|盟|州|镇|乡|街道|局|委员会|管委会|政府|办公室))?"
-    r"(?:我[省市县区州旗盟镇乡局委办]|全[省市县区州旗盟镇乡]|本(?:单位|部门|局|委|办))?"
-    r"(?:(?:19|20)\d{2}年度?|一年来|全年|上年度?)?的?"
-    r"(?:有关|主要|具体|基本|相关|各项|重点)?(?:工作)?(?:开展|推进|落实)?(?:的)?(?:情况|工作)?"
-)
+# the issuer at the head of a formula's object (现将洛阳市生态环境局2022年度工作情况报告如下) is not its subject
+_ISSUER_HEAD_RE = re.compile(r"^[\u4e00-\u9fff]{1,20}?(?:人民政府|政府|局|委员会|管委会|委|办公室|中心|街道)")
 _OUTLINE_NUM_RE = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十]{1,3}[）)]|第[一二三四五六七八九十]部分"
                              r"|\d{1,2}[、.．](?!\d))")
 _TOP_NUM_RE = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]部分)")
@@ -139,10 +134,12 @@ _MULTI_YEAR_RE = re.compile(
 )
 # a speech or an essay about 法治政府建设, not a report
 _SPEECH_RE = re.compile(r"同志们|各位领导|尊敬的|关键词[:：]|摘\s*要[:：]|参考文献|（作者|作者单位")
-# a report's subject that is not 法治政府建设, when it fills the opening
+# a report's subject that is not 法治政府建设, when it fills the opening or the formula
 _OTHER_SUBJECT_RE = re.compile(
-    r"普法|营商环境|安全生产|信访|政务公开|扫黑除恶|平安建设|综治|综合治理|乡村振兴|党风廉政|意识形态|审判|检察|统计"
-    r"|公共法律服务|人民调解|社区矫正|禁毒|招商|环境保护|生态环境保护|行政执法工作|行政复议工作|依法治校|信用"
+    r"普法|营商环境|安全生产|信访|政务公开|信息公开|扫黑除恶|平安建设|综治|综合治理|乡村振兴|脱贫|扶贫|党风廉政|党建"
+    r"|意识形态|审判|检察|统计|公共法律服务|人民调解|社区矫正|禁毒|招商|环境保护|生态环境|行政执法|行政复议|依法治校|信用"
+    r"|民政|教育|卫生|医疗|交通|水利|农业|林业|财政|预算|审计|税务|应急管理|消防|住房|城市管理|市场监管|文化|旅游|体育"
+    r"|科技|人才|就业|社会保障|疫情防控|维稳|政法|公安|司法行政工作|规范性文件备案|备案审查|民族宗教|国防|人武"
 )
 # anonymised templates as 范文 sites publish them, and such sites' own lines
 _PLACEHOLDER_RE = re.compile(
@@ -173,6 +170,31 @@ class BodyView:
         return "\n".join(self.above + self.head)
 
 
+# where a flattened dump (paragraphs run together on one line) had its breaks: before an outline numeral that
+# follows the end of a sentence, and after a title glued to the opening (…情况的报告2023年，…)
+_DATE_END = r"(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○一二][〇○一二三四五六七八九]{3}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)\s*$"
+_FLAT_BREAK_RE = re.compile(
+    r"(?<=[。；：:！？!?”」])\s*(?=[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|特此报告)"
+    r"|(?<=报告)(?=(?:19|20)\d{2}\s*年[，,度])"
+    # the signature and the date at the end: …保障。特此报告。淮安市人民政府2023年3月5日
+    r"|(?<=特此报告。)|(?<=[。！])(?=[\u4e00-\u9fff（）() ]{2,40}?(?:人民政府|政府|局|委员会|委|管委会|办公室|办事处|中心)\s*"
+    + _DATE_END + r")|(?<=[\u4e00-\u9fff）)])(?=" + _DATE_END + r")"
+)
+LONG_LINE = 200
+
+
+def paragraphs(text: str) -> list[str]:
+    """The non-empty lines of ``text``, a flattened dump's long lines broken where its paragraphs were."""
+    out = []
+    for ln in text.split("\n"):
+        ln = ln.strip()
+        if len(ln) > LONG_LINE:
+            out.extend(x.strip() for x in _FLAT_BREAK_RE.split(ln) if x.strip())
+        elif ln:
+            out.append(ln)
+    return out
+
+
 def _is_sentence(line: str) -> bool:
     return len(line) >= 16 and any(p in line for p in "，。；,")
 
@@ -180,9 +202,9 @@ def _is_sentence(line: str) -> bool:
 @lru_cache(maxsize=16)  # classify, report_year and the template check read the same body
 def read_body(text: str) -> BodyView:
     window = plain(text[:TOPIC_WINDOW])  # one conversion for the whole head of the text
-    lines = [ln.strip() for ln in window.split("\n") if ln.strip()]
+    lines = paragraphs(window)
     if len(text) > TOPIC_WINDOW:  # the rest as it is; the lines read from it are converted one by one
-        rest = [ln.strip() for ln in text[TOPIC_WINDOW:].split("\n") if ln.strip()]
+        rest = paragraphs(text[TOPIC_WINDOW:])
         lines += rest[1:] if rest and not window.endswith("\n") else rest
         lines = lines[:OUTLINE_LINES] + [plain(ln) for ln in lines[-TAIL_LINES:]]
     above: list[str] = []
@@ -212,7 +234,7 @@ def read_body(text: str) -> BodyView:
 
 def _formulas(view: BodyView) -> list[tuple[str, str]]:
     """(verb, object) of each report formula in the head: ``现将2023年度法治政府建设情况报告如下`` ->
-    (``报告``, ``2023年度法治政府建设情况``)."""
+    (``报告``, ``2023年度法治政府建设情况``); ``…工作情况总结报告如下`` -> (``报告``, ``…工作情况``)."""
     out = []
     for line in view.head[:6]:
         for m in _FORMULA_RE.finditer(line):
@@ -220,23 +242,24 @@ def _formulas(view: BodyView) -> list[tuple[str, str]]:
             clause = re.split(r"现将|现就|现把|特将|兹将|(?<![\u4e00-\u9fff])将|，将|，现", sentence)[-1]
             if clause == sentence:  # no 将: the object is the last clause (…，2023年度法治政府建设情况报告如下)
                 clause = re.split(r"[，,：:]", sentence)[-1]
-            out.append((m.group(1), _BOOK_RE.sub("", clause).strip()))
+            obj = _BOOK_RE.sub("", clause).strip()
+            out.append((m.group(1), obj[:-2] if obj.endswith("总结") and m.group(1) == "报告" else obj))
     return out
 
 
 def _formula_kind(view: BodyView) -> str | None:
-    """``topic`` when a formula names 法治政府建设 / 依法行政 as what it reports on, ``generic`` for
-    ``现将有关情况报告如下``, ``other`` when it names another subject; None without a formula."""
+    """``topic`` when a formula names 法治政府建设 / 依法行政 as what it reports on, ``other`` when it names
+    another subject (行政执法, 营商环境 ...), else ``generic`` (``现将有关情况报告如下``); None without a formula."""
     kinds = []
     for verb, obj in _formulas(view):
         if _DUTY_ONLY_RE.search(obj) and not re.search(r"法治政府建设|依法行政", obj):
             kinds.append("other")  # 现将我履行推进法治建设第一责任人职责情况报告如下: one official's report
         elif TOPIC_RE.search(obj):
             kinds.append("topic" if verb == "报告" else "generic")
-        elif _GENERIC_OBJECT_RE.fullmatch(obj):
-            kinds.append("generic")
-        else:
+        elif _OTHER_SUBJECT_RE.search(_ISSUER_HEAD_RE.sub("", obj)):
             kinds.append("other")
+        else:
+            kinds.append("generic")
     for kind in ("topic", "generic", "other"):
         if kind in kinds:
             return kind

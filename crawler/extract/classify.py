@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .bodytype import body_type, body_year, is_template, plain, read_body
+from .bodytype import body_type, body_year, is_template, paragraphs, plain, read_body
 from .chrome import is_chrome
 from .title import DOC_KEYWORDS_RE, is_section_name, is_site_like
 
@@ -139,7 +139,7 @@ def normalize_title(title: str | None) -> str:
 def _title_from_body(text: str) -> str:
     """The first body line when it looks like a title (joined with the next one when the heading was wrapped:
     ``镜湖区人民政府关于2020年法治政府`` / ``建设情况的报告``)."""
-    lines = [ln.strip() for ln in text.split("\n", 6)[:6] if ln.strip()]
+    lines = paragraphs(text[:3000])[:6]
     if not lines or not 6 <= len(lines[0]) <= 60 or _SENTENCE_RE.search(lines[0]) or _LEAD_IN_RE.search(lines[0]):
         return ""
     first = lines[0]
