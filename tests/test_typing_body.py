@@ -182,3 +182,19 @@ def test_a_template_site_copy_is_not_a_report_even_with_a_title():
 ])
 def test_body_year(text, limit, year):
     assert body_year(text, limit) == year
+
+
+# --- the issuer's signature names the region of a body-only page -------------------------------------------
+
+@pytest.mark.parametrize("signer,name,code", [
+    ("陇西县人民政府", "定西市陇西县", "621122"),
+    ("長沙市望城區人民政府", "长沙市望城区", "430112"),  # traditional script
+    ("中共清水县委 清水县人民政府", "天水市清水县", "620521"),
+    ("宿州市司法局", "安徽省宿州市", "341300"),
+])
+def test_a_body_only_report_takes_its_region_from_the_signature(signer, name, code):
+    body = ("一年来，我们深入学习贯彻习近平法治思想，法治政府建设取得新成效。现将有关情况报告如下：\n一、主要举措和成效\n"
+            "（一）依法全面履行政府职能。\n二、存在的不足和原因\n基层力量薄弱。\n三、下一步工作安排\n持续推进法治政府建设。\n"
+            f"特此报告。\n{signer}\n2024年2月20日")
+    rec = extract(body)
+    assert (rec.doc_type, rec.report_year, rec.region, rec.adcode) == (AR, 2023, name, code)

@@ -77,7 +77,9 @@ def analyse(content: bytes | str | None, url: str | None = None, *, charset: str
     source = _first_value(parts.fields, SOURCE_LABELS) or clean_value(parts.meta.get("contentsource", ""))
     author = _first_value(parts.fields, AUTHOR_LABELS)
     published = _published(parts, url)
-    region, adcode = resolve_region(parts.title, body, source=source, site_name=parts.site_name, url=url)
+    signer = bodytype.signature(bodytype.read_body(body))[0] if body else None
+    region, adcode = resolve_region(parts.title, body, source=source, site_name=parts.site_name, url=url,
+                                    signer=signer)
     doc_type = classify(parts.title, body)
     record = Record(
         title=parts.title,

@@ -15,7 +15,7 @@ Public API
 ``to_simplified(s) -> str``  (traditional -> simplified, only converts strings holding traditional characters)
 
 Evidence, strongest first: the issuing body at the head of the title, ``source``, ``site_name``, the rest of the
-title, the first body lines.  The first evidence that names exactly one division wins; an ambiguous mention
+title, the issuer signed at the end of the body, the first body lines.  The first evidence that names exactly one division wins; an ambiguous mention
 (朝阳区 -> 北京/长春) is narrowed by later evidence that names it with its parent (``北京市朝阳区``) or names an
 ancestor (``北京市``); evidence naming an unrelated region does not override it.  ``url`` is accepted for
 interface stability but not used (pinyin host matching is too weak to be worth a false alert).
@@ -349,8 +349,11 @@ def resolve_region(
     source: str | None = None,
     site_name: str | None = None,
     url: str | None = None,
+    signer: str | None = None,
 ) -> tuple[str | None, str | None]:
-    """Return ``(full region name, 6-digit adcode)`` of the body that issued the page, or ``(None, None)``."""
+    """Return ``(full region name, 6-digit adcode)`` of the body that issued the page, or ``(None, None)``.
+    ``signer`` is the issuer signed at the end of the body (``陇西县人民政府``): evidence after the title's,
+    before the first body lines'."""
     divs = _load()
     evidence: list[str] = []
     if title:
@@ -365,6 +368,8 @@ def resolve_region(
             evidence.append(to_simplified(extra.strip()))
     if t:
         evidence.append(t)
+    if signer:
+        evidence.append(to_simplified(signer.strip()))
     if text:
         evidence.extend(to_simplified(line) for line in _body_lines(text))
 
