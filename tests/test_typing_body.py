@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 import typing_pages  # noqa: E402
 
 from crawler.extract import extract  # noqa: E402
-from crawler.extract.bodytype import body_type, body_year, plain  # noqa: E402
+from crawler.extract.bodytype import TOPIC_WINDOW, body_type, body_year, plain  # noqa: E402
 from crawler.extract.classify import classify, report_year, usable_title  # noqa: E402
 from crawler.extract.text import parse_text  # noqa: E402
 
@@ -198,3 +198,15 @@ def test_a_body_only_report_takes_its_region_from_the_signature(signer, name, co
             f"特此报告。\n{signer}\n2024年2月20日")
     rec = extract(body)
     assert (rec.doc_type, rec.report_year, rec.region, rec.adcode) == (AR, 2023, name, code)
+
+
+def test_a_long_body_is_read_at_its_head_outline_and_end():
+    """Past the head window (bodytype.TOPIC_WINDOW characters) the body is read raw: the headings further on and
+    the signature at the very end still count."""
+    filler = "（一）依法全面履行政府职能。深化“放管服”改革，動態調整權責清單，推进法治政府建设。" * 40
+    body = "\n".join(["一年来，我们深入学习贯彻习近平法治思想，扎实推进法治政府建设。", "一、主要举措和成效"]
+                     + [filler] * 120 + ["二、存在的不足和原因", "基层力量薄弱。", "三、下一步工作安排", "持续推进。",
+                                         "特此报告。", "陇西县人民政府", "二〇二四年二月二十日"])
+    assert len(body) > 5 * TOPIC_WINDOW
+    rec = extract(body)
+    assert (rec.doc_type, rec.report_year, rec.region) == (AR, 2023, "定西市陇西县")

@@ -16,8 +16,9 @@ or notice (``制定本方案``, ``现将《…》印发给你们``, ``通知如�
 调研 / 审议, 自查 / 自评, 督察整改, part of a year, a five-year review, a report on another subject
 (``现将2023年度优化营商环境工作情况报告如下``) and anonymised 范文 templates (某县, XX区, *市, 20XX年, 小编).
 
-Precision beats recall: a report needs the topic in its formula, or in its opening together with a generic
-formula or the report's outline, and enough of the other evidence (``is_report``).  Every rule reads a
+Precision beats recall: a report needs an anchor -- the topic in its formula, a first part named after the topic
+(``一、2023年推进法治政府建设的主要举措和成效``), the 第一责任人 part, or an opening about the topic together with a
+generic formula, the report's outline or the 纲要's chapters -- and enough of the other evidence (``is_report``).  Every rule reads a
 simplified-script shadow of the lines with a spam mirror's pinyin glosses (建設(shè)) removed (``plain``).
 """
 
@@ -30,12 +31,15 @@ from functools import lru_cache
 from .dates import is_bare_date, parse_date
 from .regions import simplified_chars, strip_glosses
 
-__all__ = ["plain", "paragraphs", "BodyView", "read_body", "body_type", "body_year", "is_template", "TOPIC_RE"]
+__all__ = ["plain", "paragraphs", "BodyView", "read_body", "body_type", "body_year", "is_template", "signature",
+           "TOPIC_RE"]
 
-HEAD_LINES = 14        # lines read as the head of the body (opening, formula, first headings)
-TAIL_LINES = 6         # lines read as its end (closing, signature, date)
-OUTLINE_LINES = 3000   # headings are looked for in this many lines
-TOPIC_WINDOW = 30_000  # characters in which the topic words are counted
+HEAD_LINES = 14          # lines read as the head of the body (opening, formula, first headings)
+TAIL_LINES = 6           # lines read as its end (closing, signature, date)
+TOPIC_WINDOW = 30_000    # characters in which the topic words are counted
+OUTLINE_CHARS = 300_000  # characters in which headings are looked for
+TAIL_CHARS = 3_000       # characters the tail lines are taken from
+
 
 def plain(s: str) -> str:
     """``s`` in simplified script (character by character) without pinyin glosses: what every typing rule reads."""
@@ -171,14 +175,16 @@ class BodyView:
 
 
 # where a flattened dump (paragraphs run together on one line) had its breaks: before an outline numeral that
-# follows the end of a sentence, and after a title glued to the opening (…情况的报告2023年，…)
-_DATE_END = r"(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○一二][〇○一二三四五六七八九]{3}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)\s*$"
+# follows the end of a sentence, around 特此报告, and after a title glued to the opening (…情况的报告2023年，…)
 _FLAT_BREAK_RE = re.compile(
     r"(?<=[。；：:！？!?”」])\s*(?=[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|特此报告)"
-    r"|(?<=报告)(?=(?:19|20)\d{2}\s*年[，,度])"
-    # the signature and the date at the end: …保障。特此报告。淮安市人民政府2023年3月5日
-    r"|(?<=特此报告。)|(?<=[。！])(?=[\u4e00-\u9fff（）() ]{2,40}?(?:人民政府|政府|局|委员会|委|管委会|办公室|办事处|中心)\s*"
-    + _DATE_END + r")|(?<=[\u4e00-\u9fff）)])(?=" + _DATE_END + r")"
+    r"|(?<=特此报告。)|(?<=报告)(?=(?:19|20)\d{2}\s*年[，,度])"
+)
+# …保障。淮安市人民政府2023年3月5日: the signature and the date run onto the last paragraph
+_SIGNED_END_RE = re.compile(
+    r"(?:(?<=[。！])(?P<issuer>[\u4e00-\u9fff（）() ]{2,40}?(?:人民政府|政府|局|委员会|委|管委会|办公室|办事处|中心)))?"
+    r"\s*(?P<date>(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|[〇○一二][〇○一二三四五六七八九]{3}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)\s*$"
 )
 LONG_LINE = 200
 
@@ -188,10 +194,19 @@ def paragraphs(text: str) -> list[str]:
     out = []
     for ln in text.split("\n"):
         ln = ln.strip()
-        if len(ln) > LONG_LINE:
-            out.extend(x.strip() for x in _FLAT_BREAK_RE.split(ln) if x.strip())
-        elif ln:
-            out.append(ln)
+        if len(ln) <= LONG_LINE:
+            if ln:
+                out.append(ln)
+            continue
+        pieces = [x.strip() for x in _FLAT_BREAK_RE.split(ln) if x.strip()]
+        last = pieces.pop()
+        m = _SIGNED_END_RE.search(last, max(0, len(last) - 80))
+        if m and m.start() > 0:
+            pieces.append(last[:m.start()].strip())
+            pieces.extend(x.strip() for x in (m.group("issuer"), m.group("date")) if x and x.strip())
+        else:
+            pieces.append(last)
+        out.extend(pieces)
     return out
 
 
@@ -199,33 +214,42 @@ def _is_sentence(line: str) -> bool:
     return len(line) >= 16 and any(p in line for p in "，。；,")
 
 
+def _cut(text: str, at: int) -> int:
+    """``at``, moved back to just after a line break when there is one (the end when ``text`` is shorter)."""
+    if len(text) <= at:
+        return len(text)
+    return text.rfind("\n", 0, at) + 1 or at
+
+
 @lru_cache(maxsize=16)  # classify, report_year and the template check read the same body
 def read_body(text: str) -> BodyView:
-    window = plain(text[:TOPIC_WINDOW])  # one conversion for the whole head of the text
+    """Read the head (TOPIC_WINDOW characters, in one conversion), the headings within OUTLINE_CHARS and the
+    tail: the work stays bounded on huge pages."""
+    cut = _cut(text, TOPIC_WINDOW)
+    window = plain(text[:cut])
     lines = paragraphs(window)
-    if len(text) > TOPIC_WINDOW:  # the rest as it is; the lines read from it are converted one by one
-        rest = paragraphs(text[TOPIC_WINDOW:])
-        lines += rest[1:] if rest and not window.endswith("\n") else rest
-        lines = lines[:OUTLINE_LINES] + [plain(ln) for ln in lines[-TAIL_LINES:]]
+    tail = lines[-TAIL_LINES:]
+    if cut < len(text):  # the rest is read raw; the lines used from it are converted one by one
+        lines += paragraphs(text[cut:_cut(text, OUTLINE_CHARS)])
+        tail = [plain(ln) for ln in paragraphs(text[-TAIL_CHARS:])[-TAIL_LINES:]]
     above: list[str] = []
-    start = 0
-    for start, ln in enumerate(lines[:HEAD_LINES]):
+    start = len(lines)
+    for i, ln in enumerate(lines[:HEAD_LINES]):
         if _is_sentence(ln) and not _OUTLINE_NUM_RE.match(ln):
+            start = i
             break
         above.append(ln)
-    else:
-        start = len(lines)
     head = lines[start:max(start + 1, HEAD_LINES - len(above))]
-    tail = lines[-TAIL_LINES:] if len(lines) > start else []
     headings, parts = [], []
-    for ln in lines[:OUTLINE_LINES]:
+    for ln in lines:
         if _OUTLINE_NUM_RE.match(ln):
-            heading = re.split(r"[。！？!?；;]", plain(ln), maxsplit=1)[0]
+            heading = re.split(r"[。！？!?；;]", plain(ln[:120]), maxsplit=1)[0]
             if len(heading) <= 50:
                 headings.append(heading)
                 if _TOP_NUM_RE.match(heading):
                     parts.append(heading)
-    return BodyView(above, head[0] if head else "", head, tail, headings, parts, len(TOPIC_RE.findall(window)))
+    return BodyView(above, head[0] if head else "", head, tail if head else [], headings, parts,
+                    len(TOPIC_RE.findall(window)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -332,7 +356,7 @@ def is_report(view: BodyView) -> bool:
         score += 3
     elif formula == "generic" and opening_topic:
         score += 2
-    score += 3 if topic_part else bool(view.parts and TOPIC_RE.search(view.parts[0]))
+    score += 3 if topic_part else bool(view.parts and TOPIC_RE.search(view.parts[0]))  # 一、…法治政府建设工作
     score += 3 * duty
     score += len(outline - {"duty"})
     score += any(_CLOSING_RE.search(x) for x in view.tail + view.head[-2:])
