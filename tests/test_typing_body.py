@@ -210,3 +210,15 @@ def test_a_long_body_is_read_at_its_head_outline_and_end():
     assert len(body) > 5 * TOPIC_WINDOW
     rec = extract(body)
     assert (rec.doc_type, rec.report_year, rec.region) == (AR, 2023, "定西市陇西县")
+
+
+def test_a_list_of_report_titles_is_not_a_report():
+    listing = "\n".join(f"{r}{y}年法治政府建设年度报告\n{y + 1}-03-2{y % 10}" for r, y in
+                        [("镜湖区", 2022), ("镜湖区", 2021), ("弋江区", 2022), ("鸠江区", 2020)])
+    assert classify(None, listing) == "other"
+
+
+def test_a_template_body_under_a_title_without_a_region_is_not_a_report():
+    body = TEMPLATE_BODY.format(who="2022年，某县")
+    assert classify("2022年度法治政府建设工作报告", body) == "other"
+    assert classify("某县2022年度法治政府建设工作报告", body) == AR

@@ -165,7 +165,8 @@ def classify(title: str | None, text: str) -> str:
     """Return ``annual_report`` | ``interpretation`` | ``plan`` | ``news`` | ``other`` (see module docstring)."""
     t = usable_title(title)
     if not t and text:
-        t = usable_title(_title_from_body(text))
+        # a heading opening the body stands in for the title -- if a text follows it (a list of links is no page)
+        t = usable_title(_title_from_body(text)) if read_body(text).opening else ""
     kind = _classify_title(t, title) if t else None
     if kind is None:
         return body_type(text)
