@@ -3,9 +3,10 @@
     python bench/bench_typing.py [--seed N] [--per-kind N] [--show-misses]
 
 Every case is rendered in each shape (titled, body only, a generic/breadcrumb line instead of the title, a
-spam mirror's mangled copy) and run through crawler.extract.extract.  Per shape: doc_type accuracy over all
-pages, report_year accuracy (an annual report's year right, None for anything else), false reports (a
-look-alike typed annual_report) and missed reports (an annual report typed otherwise).
+spam mirror's mangled copy, the body flattened onto one line) and run through crawler.extract.extract.  Per
+shape: doc_type accuracy over all pages, report_year accuracy over all pages (an annual report's year right,
+None for anything else) and over the annual reports alone, false reports (a look-alike typed annual_report)
+and missed reports (an annual report typed otherwise).
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ def main() -> None:
     cases = typing_pages.cases(args.seed, args.per_kind)
     n_reports = sum(c.doc_type == "annual_report" for c in cases)
     print(f"{len(cases)} cases: {n_reports} annual reports, {len(cases) - n_reports} look-alikes")
-    print(f"{'shape':<9} {'doc_type':>9} {'year':>9} {'false rep':>9} {'missed':>9}")
+    print(f"{'shape':<9} {'doc_type':>9} {'year':>9} {'year(rep)':>9} {'false rep':>9} {'missed':>9}")
     for shape in typing_pages.SHAPES:
-        right_type = right_year = false_rep = missed = 0
+        right_type = right_year = report_year = false_rep = missed = 0
         wrong = Counter()
         for case in cases:
             rec = extract(typing_pages.dump(case, shape))
             right_type += rec.doc_type == case.doc_type
             right_year += rec.report_year == case.year
+            report_year += case.doc_type == "annual_report" and rec.report_year == case.year
             if rec.doc_type == "annual_report" and case.doc_type != "annual_report":
                 false_rep += 1
             if case.doc_type == "annual_report" and rec.doc_type != "annual_report":
@@ -51,7 +53,8 @@ def main() -> None:
                     print(f"  {shape} {case.name}: {rec.doc_type}/{rec.report_year} (want {case.doc_type}/{case.year})"
                           f" title={rec.title!r}")
         n = len(cases)
-        print(f"{shape:<9} {right_type / n:>8.1%} {right_year / n:>8.1%} {false_rep:>9} {missed:>9}")
+        print(f"{shape:<9} {right_type / n:>8.1%} {right_year / n:>8.1%} {report_year / n_reports:>8.1%}"
+              f" {false_rep:>9} {missed:>9}")
         if args.show_misses:
             for (kind, want, got), k in wrong.most_common():
                 print(f"    {kind}: want {want}, got {got} x{k}")
