@@ -244,6 +244,8 @@ def read_body(text: str) -> BodyView:
     for ln in lines:
         if _OUTLINE_NUM_RE.match(ln):
             heading = re.split(r"[。！？!?；;]", plain(ln[:120]), maxsplit=1)[0]
+            if len(heading) > 50:  # a flattened dump glues the heading to its first paragraph's first clause
+                heading = re.split(r"[，,：:]", heading, maxsplit=1)[0]
             if len(heading) <= 50:
                 headings.append(heading)
                 if _TOP_NUM_RE.match(heading):
