@@ -44,12 +44,13 @@ def test_the_cases_cover_every_kind_level_and_year():
 
 def _body_names_year(case: typing_pages.Case) -> bool:
     """A body-only dump can only give the year when its body names it (outside the titles of documents it
-    cites), is signed and dated, or has a heading for the next year's plans."""
+    cites), is signed and dated, or names the year its plans are for."""
     text = re.sub(r"《[^》]*》", "", "\n".join(case.lines))
     signed = any(re.fullmatch(r"[\d〇一二三四五六七八九十]{4}年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日", x)
                  for x in case.lines[-2:])
-    next_heading = any(re.match(r"[一二三四五六七八九十]、", x) and f"{case.year + 1}年" in x for x in case.lines)
-    return f"{case.year}年" in text or signed or next_heading
+    plans = any((re.match(r"[一二三四五六七八九十]、", x) and f"{case.year + 1}年" in x) or x.startswith(f"{case.year + 1}年，")
+                for x in case.lines)  # 四、2024年…主要安排 / 2024年，我区将……
+    return f"{case.year}年" in text or signed or plans
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -175,6 +176,7 @@ def test_a_template_site_copy_is_not_a_report_even_with_a_title():
     ("2023年，我区坚持依法行政，法治政府建设取得新成效。\n一、主要举措和成效", 2024, 2023),
     ("二〇二〇年，我市法治政府建设取得新进展。\n一、主要举措和成效", 2021, 2020),
     ("一年来，我镇法治政府建设扎实推进。\n一、2022年推进法治政府建设的主要举措和成效\n二、2023年工作安排", 2023, 2022),
+    ("一年来，我镇法治政府建设扎实推进。\n一、主要举措和成效\n二、下一步工作安排\n2023年，我镇将持续推进。", 2023, 2022),
     ("一年来，我镇法治政府建设扎实推进。\n一、主要举措和成效\n特此报告。\n某镇人民政府\n2024年2月1日", 2024, 2023),
     ("一年来，我镇法治政府建设扎实推进。\n一、主要举措和成效\n特此报告。\n某镇人民政府\n2023年12月28日", 2024, 2023),
     ("我市认真落实《法治政府建设实施纲要（2021—2025年）》，法治政府建设扎实推进。\n一、主要举措和成效", 2024, None),

@@ -168,6 +168,7 @@ class BodyView:
     headings: list[str]   # outline headings (一、…  （一）… 第一部分 …), cut at their first full stop
     parts: list[str]      # the top-level ones among them (一、… 第一部分 …)
     topic_count: int      # 法治政府建设 / 依法行政 / 法治建设 ... mentions
+    plans_lead: str = ""  # the line after the part on next year's plans (2024年，我区将……)
 
     @property
     def head_text(self) -> str:
@@ -241,7 +242,8 @@ def read_body(text: str) -> BodyView:
         above.append(ln)
     head = lines[start:max(start + 1, HEAD_LINES - len(above))]
     headings, parts = [], []
-    for ln in lines:
+    plans_lead = ""
+    for i, ln in enumerate(lines):
         if _OUTLINE_NUM_RE.match(ln):
             heading = re.split(r"[。！？!?；;]", plain(ln[:120]), maxsplit=1)[0]
             if len(heading) > 50:  # a flattened dump glues the heading to its first paragraph's first clause
@@ -250,8 +252,10 @@ def read_body(text: str) -> BodyView:
                 headings.append(heading)
                 if _TOP_NUM_RE.match(heading):
                     parts.append(heading)
+                    if not plans_lead and _NEXT_RE.search(heading) and i + 1 < len(lines):
+                        plans_lead = plain(lines[i + 1][:20])
     return BodyView(above, head[0] if head else "", head, tail if head else [], headings, parts,
-                    len(TOPIC_RE.findall(window)))
+                    len(TOPIC_RE.findall(window)), plans_lead)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -455,7 +459,8 @@ def body_year(text: str, limit: int) -> int | None:
     """The year a report's body says it reports on: the formula's (``现将2023年度…报告如下``), the opening's
     (``2023年，…``), an outline heading's (``一、2023年推进法治政府建设的主要举措和成效``), else the signing date's
     (the year before, unless signed in November or December), else the year before the one its plans are for
-    (``四、2024年推进法治政府建设的主要安排``).  Only years in 2000..limit count."""
+    (``四、2024年推进法治政府建设的主要安排``, or the part on them opening with ``2024年，我区将……``).  Only years in
+    2000..limit count."""
     if not text:
         return None
     view = read_body(text)
@@ -483,9 +488,12 @@ def body_year(text: str, limit: int) -> int | None:
         y = signed.day.year if signed.day.month >= 11 else signed.day.year - 1
         if ok(y):
             return y
-    for h in view.parts:  # 四、2024年推进法治政府建设的主要安排: the report is on the year before
-        if _NEXT_RE.search(h):
-            for y in _years(h):
-                if ok(y - 1):
-                    return y - 1
+    # 四、2024年推进法治政府建设的主要安排 / 三、下一步工作安排 + 2024年，我区将……: the report is on the year before
+    plans = [h for h in view.parts if _NEXT_RE.search(h)][:1]
+    if _YEAR_LEAD_RE.match(view.plans_lead):
+        plans.append(view.plans_lead[:8])
+    for s in plans:
+        for y in _years(s):
+            if ok(y - 1):
+                return y - 1
     return None
