@@ -142,6 +142,14 @@ def test_older_combined_and_look_alike_titles(title, doc_type):
     assert classify(title, "") == doc_type
 
 
+@pytest.mark.parametrize("title", ["法治政府建設(shè)-澳门新葡京娱乐", "镜湖区人民政府关于2022年度法治政府建设…",
+                                   "99热精品在线_国产高清免费视频"])
+def test_a_title_that_cannot_tell_leaves_it_to_the_body(title):
+    body = TEMPLATE_BODY.format(who="2022年，镜湖区")
+    assert classify(title, body) == AR
+    assert classify(title, "3月28日，区政府召开常务会议，研究部署法治政府建设工作。\n会议强调，要压实责任。") == "news"
+
+
 def test_a_summary_reporting_upwards_is_a_report_from_its_body():
     body = ("市司法局：\n2023年，我局深入学习贯彻习近平法治思想，扎实推进法治政府建设，依法行政水平不断提升。现将有关情况报告如下：\n"
             "一、主要工作举措和成效\n（一）依法全面履行职能。\n二、存在的问题\n执法力量不足。\n三、下一步工作打算\n持续推进。\n"

@@ -176,8 +176,8 @@ def classify(title: str | None, text: str) -> str:
 
 
 def _classify_title(t: str, raw_title: str | None) -> str | None:
-    """doc_type from a usable title; None when the title names neither the topic nor a kind of document
-    (a headline such as 我县召开常务会议, a spam mirror's name, a title cut short with …): the body decides."""
+    """doc_type from a usable title; None when it cannot tell -- it names no kind of document (a headline such
+    as 我县召开常务会议, a spam mirror's name glued to the topic) or is cut short with …: the body decides."""
     truncated = (raw_title or "").rstrip().endswith(("…", "...", "。。。"))  # normalize_title drops the dots
     if not _TOPIC_RE.search(t):
         return "other" if (DOC_KEYWORDS_RE.search(t) or _DOC_WORD_RE.search(t)) and not truncated else None
@@ -222,7 +222,8 @@ def _classify_title(t: str, raw_title: str | None) -> str | None:
         return "annual_report"
     if _NEWS_RE.search(outer):
         return "news"
-    return None if truncated else "other"
+    names_a_document = DOC_KEYWORDS_RE.search(t) or _DOC_WORD_RE.search(t)
+    return "other" if names_a_document and not truncated else None  # 法治政府建设-某某娱乐: the body decides
 
 
 # ---------------------------------------------------------------------------------------------------------------
