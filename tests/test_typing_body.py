@@ -232,3 +232,4 @@ def test_a_template_body_under_a_title_without_a_region_is_not_a_report():
     body = TEMPLATE_BODY.format(who="2022年，某县")
     assert classify("2022年度法治政府建设工作报告", body) == "other"
     assert classify("某县2022年度法治政府建设工作报告", body) == AR
+    assert classify("示例县2022年度法治政府建设工作报告", body) == AR  # the body's 某县 stands for the title's place

@@ -153,6 +153,7 @@ _PLACEHOLDER_RE = re.compile(
 _STRONG_PLACEHOLDER_RE = re.compile(
     r"(?:XX|xx|ＸＸ|ｘｘ|××|×|\*{1,3}|＊{1,3}|○○)(?:省|市|县|区|旗|州|镇|乡|局|街道)|(?:19|20)[xX×*＊ｘＸ]{2}\s*年"
 )
+_PLACE_RE = re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|旗|州|盟|镇|乡|局|管委会)")
 _ESSAY_SITE_RE = re.compile(r"小编|范文|范例|例文|仅供参考|供大家参考|以供参考|精心整理|网友投稿|文档编号|上传人|下载文档|公文汇")
 _ESSAY_TITLE_RE = re.compile(r"范文|范例|例文|模板|精选|大全|汇编|(?<![\d年])\d{1,2}篇|优秀")
 
@@ -390,8 +391,9 @@ def is_template(view: BodyView, title: str = "") -> bool:
     own = [view.opening] + view.above + view.tail[-3:]  # where the issuer names itself
     if any(_STRONG_PLACEHOLDER_RE.search(x) for x in own):
         return True
-    # 某县 naming itself under a title that does not (a title 某县…报告 stands for a real county, as test portals do)
-    return "某" not in title and any(_PLACEHOLDER_RE.search(x) for x in own)
+    # 某县 naming itself under a title that names no place (2022年度法治政府建设工作报告); under a title that does
+    # (某县…报告, 示例县…报告) the body's 某县 stands for that place, as on test portals
+    return not _PLACE_RE.search(TOPIC_RE.sub("", title)) and any(_PLACEHOLDER_RE.search(x) for x in own)
 
 
 def lookalike(view: BodyView) -> str | None:
