@@ -18,8 +18,9 @@ or notice (``制定本方案``, ``现将《…》印发给你们``, ``通知如�
 
 Precision beats recall: a report needs an anchor -- the topic in its formula, a first part named after the topic
 (``一、2023年推进法治政府建设的主要举措和成效``), the 第一责任人 part, or an opening about the topic together with a
-generic formula, the report's outline or the 纲要's chapters -- and enough of the other evidence (``is_report``).  Every rule reads a
-simplified-script shadow of the lines with a spam mirror's pinyin glosses (建設(shè)) removed (``plain``).
+generic formula, the report's outline or the 纲要's chapters -- and enough of the other evidence (``is_report``).
+Every rule reads a simplified-script shadow of the lines with a spam mirror's pinyin glosses (建設(shè)) removed
+(``plain``); a flattened dump (paragraphs run together) is read with its breaks restored (``paragraphs``).
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ Public API
 ``to_simplified(s) -> str``  (traditional -> simplified, only converts strings holding traditional characters)
 
 Evidence, strongest first: the issuing body at the head of the title, ``source``, ``site_name``, the rest of the
-title, the issuer signed at the end of the body, the first body lines.  The first evidence that names exactly one division wins; an ambiguous mention
-(朝阳区 -> 北京/长春) is narrowed by later evidence that names it with its parent (``北京市朝阳区``) or names an
-ancestor (``北京市``); evidence naming an unrelated region does not override it.  ``url`` is accepted for
+title, the issuer signed at the end of the body, the first body lines.  The first evidence that names exactly one
+division wins; an ambiguous mention (朝阳区 -> 北京/长春) is narrowed by later evidence that names it with its
+parent (``北京市朝阳区``) or names an ancestor (``北京市``); evidence naming an unrelated region does not override it.  ``url`` is accepted for
 interface stability but not used (pinyin host matching is too weak to be worth a false alert).
 """
 
