@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 __all__ = ["Division", "division", "full_name", "resolve_region", "to_simplified"]
 
-DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "divisions.csv"
+# read through importlib.resources, not a file path: inside a zipped egg (scrapyd) there is no file
+DATA_FILE = files("crawler") / "data" / "divisions.csv"
 
 
 @dataclass(frozen=True, slots=True)
