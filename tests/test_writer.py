@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
+import pytest
+
 from crawler.corpus.job import Job
-from crawler.crawl.writer import WriterProcess
+from crawler.crawl.writer import WriterDied, WriterProcess
 from storage import connect
 
 
@@ -33,11 +39,41 @@ def test_jobs_are_stored_with_their_fetch_state_and_outcomes_come_back(tmp_path)
         f"http://w.gov.cn/{n}.html": f"entry-{n}" for n in range(3)}
 
 
-def test_a_writer_that_dies_leaves_its_jobs_counted_as_not_stored(tmp_path):
+def test_a_writer_that_dies_is_noticed_at_once_and_refuses_new_jobs(tmp_path):
     db_path = tmp_path / "w.db"
     connect(db_path)
-    writer = WriterProcess(str(db_path))
+    deaths = []
+    writer = WriterProcess(str(db_path), on_death=deaths.append)
+    writer.submit(job(1))
     writer.process.kill()
     writer.process.join(10)
-    writer.submit(job(1))
-    assert writer.close(timeout=30) == [] and writer.pending == 1
+    for _ in range(100):  # the receiver sees the end of the stream as soon as the child is gone
+        if deaths:
+            break
+        time.sleep(0.05)
+    assert deaths == ["writer process killed by SIGKILL"] and writer.death == deaths[0]
+    with pytest.raises(WriterDied, match="SIGKILL"):
+        writer.submit(job(2))
+    writer.close(timeout=30)
+    assert writer.pending in (0, 1)  # job 1 was stored before the kill, or not at all
+    stored = connect(db_path).execute("SELECT count(*) FROM documents").fetchone()[0]
+    assert stored == 1 - writer.pending
+
+
+def test_a_full_backlog_waits_with_a_deadline_and_a_dead_writer_never_blocks_submit(tmp_path):
+    db_path = tmp_path / "w.db"
+    connect(db_path)
+    writer = WriterProcess(str(db_path), backlog=2)
+    os.kill(writer.process.pid, signal.SIGSTOP)  # alive but not reading: the socket and the backlog fill up
+    try:
+        with pytest.raises(TimeoutError):
+            for n in range(200):
+                writer.submit(job(n, text="大" * 20000), timeout=1)
+    finally:
+        os.kill(writer.process.pid, signal.SIGKILL)
+        os.kill(writer.process.pid, signal.SIGCONT)
+    with pytest.raises(WriterDied):
+        for n in range(200):
+            writer.submit(job(n), timeout=30)
+    writer.close(timeout=30)
+    assert not writer.process.is_alive()
