@@ -21,6 +21,7 @@ import threading
 import time
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+RELAY = signal.SIGHUP  # the kernel's parent-death signal when the wanted one can be caught (see die_with_parent)
 _parent: int | None = None
 
 
@@ -35,12 +36,27 @@ def _set_parent_death_signal(sig: int) -> bool:
 
 
 def die_with_parent(parent_pid: int, sig: int = signal.SIGTERM, *, grace: float = 20.0, poll: float = 0.5) -> None:
-    """Receive `sig` when process `parent_pid` (this process's parent) dies; be SIGKILLed `grace` s later."""
+    """Receive `sig` when process `parent_pid` (this process's parent) dies; be SIGKILLed `grace` s later.
+
+    Call it from the main thread. A catchable `sig` is delivered once: the kernel sends the parent-death
+    signal each time the child is handed from a dying thread of the parent to the next one, and a second
+    SIGTERM turns Scrapy's graceful stop into a forced one. So the kernel sends RELAY, relayed once as `sig`."""
     global _parent
     _parent = parent_pid
-    armed = _set_parent_death_signal(sig)
+    kernel_signal = sig
+    if sig != signal.SIGKILL:
+        relayed: list[bool] = []
+
+        def relay(signum, frame):
+            if not relayed:
+                relayed.append(True)
+                os.kill(os.getpid(), sig)
+
+        signal.signal(RELAY, relay)
+        kernel_signal = RELAY
+    armed = _set_parent_death_signal(kernel_signal)
     if os.getppid() != parent_pid:  # the parent died before the kernel could be told
-        os.kill(os.getpid(), sig)
+        os.kill(os.getpid(), kernel_signal)
         armed = True
     threading.Thread(target=_watch, args=(parent_pid, sig, armed, grace, poll), name="govwatch-lifeline",
                      daemon=True).start()

@@ -139,7 +139,7 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
     summaries = {p.id: PortalSummary(p.id) for p in portals}
     started = time.monotonic()
     try:
-        log = open(log_path, "ab")
+        log = open(log_path, "ab", buffering=0)  # unbuffered: a runner killed mid-crawl loses no line
     except OSError as exc:
         raise CrawlError(f"cannot write the crawl log {log_path}: {exc}") from None
     try:
