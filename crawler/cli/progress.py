@@ -2,9 +2,9 @@
 lines when it is not (cron mail, CI logs, a pipe). One choice for the project: click.progressbar, no extra
 dependency.
 
-`CrawlProgress` is the runner's `progress` callback for `govwatch crawl`: one bar over the portals, showing
-pages and documents so far; without a terminal a line per finished portal, and every HEARTBEAT seconds one
-line of totals.
+`CrawlProgress` is the runner's `progress` callback for `govwatch crawl`: one bar over the portals (the ETA
+counts portals), showing the pages and documents so far; without a terminal a line per finished portal, and
+every HEARTBEAT seconds one line of totals.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ class CrawlProgress:
         self.counts: dict[str, dict] = {}  # portal id -> its last progress event
         self.done: set[str] = set()
         self.started = time.monotonic()
-        self.last_heartbeat = self.started
+        self.last_heartbeat = self.last_render = self.started
         self.bar = None
         if bar if bar is not None else stderr_is_terminal():
             self.bar = click.progressbar(length=len(self.portal_ids), label="crawling", file=sys.stderr,
-                                         show_eta=True, show_pos=True, item_show_func=self._totals_text)
+                                         show_eta=True, show_pos=True, item_show_func=self._counts_text)
             self.bar.__enter__()
 
     def __call__(self, event: dict) -> None:
@@ -47,7 +47,10 @@ class CrawlProgress:
                 click.echo(f"  {portal_line(event)}", err=True)
             return
         if self.bar is not None:
-            self.bar.update(0, portal_id)
+            if time.monotonic() - self.last_render >= 0.5:  # update(0) would not redraw the counts
+                self.last_render = time.monotonic()
+                self.bar.current_item = portal_id
+                self.bar.render_progress()
         elif time.monotonic() - self.last_heartbeat >= HEARTBEAT:
             self.last_heartbeat = time.monotonic()
             click.echo(f"  ... {self._totals_text()} ({time.monotonic() - self.started:.0f} s)", err=True)
@@ -57,11 +60,13 @@ class CrawlProgress:
             self.bar.__exit__(None, None, None)
             self.bar = None
 
-    def _totals_text(self, _item=None) -> str:
+    def _counts_text(self, _item=None) -> str:
         pages = sum(e.get("pages", 0) for e in self.counts.values())
         documents = sum(e.get("documents", 0) for e in self.counts.values())
-        return (f"{len(self.done)}/{len(self.portal_ids)} portals done, {pages} pages, "
-                f"{documents} new documents")
+        return f"{pages} pages, {documents} new documents"
+
+    def _totals_text(self) -> str:
+        return f"{len(self.done)}/{len(self.portal_ids)} portals done, {self._counts_text()}"
 
 
 def portal_line(event: dict) -> str:
