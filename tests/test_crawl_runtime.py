@@ -276,9 +276,8 @@ def test_cli_crawl_shows_errors_keeps_the_log_and_says_what_the_baseline_did(sit
     (row,) = [line for line in result.stdout.splitlines() if line.startswith("county")]
     assert "ok" in row.split() and "1 error, last: HTTP 404 for http://" in row
     lines = result.stderr.splitlines()
-    assert [line.strip() for line in lines if line.strip().startswith("county:")] == [
-        "county: ok pages=1 documents=4 reports=4 (1 error, last: HTTP 404 for "
-        + row.split("HTTP 404 for ")[1].strip() + ")"]  # the final line, printed once
+    assert "  1/1 portals done (county), 1 pages, 4 new documents" in "\n".join(lines)
+    assert not [line for line in lines if "county" in line and " ok" in line]  # final statuses: the table only
     assert "first crawl of portal county: 4 reports recorded as baseline, no alerts (alert_on_baseline = false)" \
         in lines
     log_file = Path(next(line for line in lines if line.startswith("crawl log: "))[len("crawl log: "):])
@@ -306,7 +305,7 @@ def test_cli_crawl_exit_codes_and_fail_on(site, tmp_path):
     assert missing.exit_code == 1 and "none.toml" in missing.output
 
 
-def test_progress_prints_a_final_line_per_portal_and_totals_without_a_terminal(capsys):
+def test_progress_without_a_terminal_prints_totals_and_leaves_final_statuses_to_the_table(capsys):
     from crawler.cli.progress import CrawlProgress
 
     progress = CrawlProgress(["a", "b"], bar=False)
@@ -318,9 +317,9 @@ def test_progress_prints_a_final_line_per_portal_and_totals_without_a_terminal(c
         progress({"event": "done", "portal": "a", "status": "ok", "pages": 1, "documents": 2, "reports": 1})
     progress({"event": "done", "portal": "b", "status": "blocked", "reason": "412", "pages": 1})
     progress.close()
-    assert capsys.readouterr().err.splitlines() == ["  ... 0/2 portals done, 4 pages, 3 new documents (0 s)",
-                                                    "  a: ok pages=1 documents=2 reports=1",
-                                                    "  b: blocked pages=1 documents=0 reports=0 (412)"]
+    assert capsys.readouterr().err.splitlines() == ["  0/2 portals done, 4 pages, 3 new documents (0 s)",
+                                                    "  1/2 portals done (a), 4 pages, 3 new documents (0 s)",
+                                                    "  2/2 portals done (b), 2 pages, 2 new documents (0 s)"]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@ lines when it is not (cron mail, CI logs, a pipe). One choice for the project: c
 dependency.
 
 `CrawlProgress` is the runner's `progress` callback for `govwatch crawl`: one bar over the portals (the ETA
-counts portals), showing the pages and documents so far; without a terminal a line per finished portal, and
-every HEARTBEAT seconds one line of totals.
+counts portals), showing the pages and documents so far; without a terminal a line of totals when a portal
+finishes and every HEARTBEAT seconds. Each portal's final status is left to the summary table.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ class CrawlProgress:
             self.done.add(portal_id)
             if self.bar is not None:
                 self.bar.update(1, portal_id)
-            else:
-                click.echo(f"  {portal_line(event)}", err=True)
+            else:  # progress only: each portal's final status is printed once, in the summary table
+                self._line(f"({portal_id})")
             return
         if self.bar is not None:
             if time.monotonic() - self.last_render >= 0.5:  # update(0) would not redraw the counts
@@ -52,25 +52,19 @@ class CrawlProgress:
                 self.bar.current_item = portal_id
                 self.bar.render_progress()
         elif time.monotonic() - self.last_heartbeat >= HEARTBEAT:
-            self.last_heartbeat = time.monotonic()
-            click.echo(f"  ... {self._totals_text()} ({time.monotonic() - self.started:.0f} s)", err=True)
+            self._line("")
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
 
+    def _line(self, note: str) -> None:
+        self.last_heartbeat = time.monotonic()
+        click.echo(f"  {len(self.done)}/{len(self.portal_ids)} portals done{' ' + note if note else ''}, "
+                   f"{self._counts_text()} ({time.monotonic() - self.started:.0f} s)", err=True)
+
     def _counts_text(self, _item=None) -> str:
         pages = sum(e.get("pages", 0) for e in self.counts.values())
         documents = sum(e.get("documents", 0) for e in self.counts.values())
         return f"{pages} pages, {documents} new documents"
-
-    def _totals_text(self) -> str:
-        return f"{len(self.done)}/{len(self.portal_ids)} portals done, {self._counts_text()}"
-
-
-def portal_line(event: dict) -> str:
-    """`trs: ok pages=3 documents=12 reports=1` (and the reason when there is one)."""
-    line = (f"{event.get('portal')}: {event.get('status')} pages={event.get('pages', 0)} "
-            f"documents={event.get('documents', 0)} reports={event.get('reports', 0)}")
-    return line + (f" ({event['reason']})" if event.get("reason") else "")
