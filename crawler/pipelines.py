@@ -81,8 +81,11 @@ class StorePipeline:
         spider = self.crawler.spider
         for portal_id, count in self.outstanding.items():
             if count:
-                spider.note_error(portal_id, f"{self.writer.death or 'writer process stopped'} with {count} "
-                                             f"documents not stored")
+                message = f"{self.writer.death or 'writer process stopped'} with {count} documents not stored"
+                spider.note_error(portal_id, message)
+                stats = spider.stats_by_portal[portal_id]
+                if stats.status == "running":  # a run that lost documents is not a complete baseline
+                    stats.status, stats.reason = "error", message
 
     def _writer_died_soon(self, message: str) -> None:
         """`WriterProcess.on_death`, called from its receiver thread: act in the reactor's thread."""

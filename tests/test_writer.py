@@ -77,3 +77,35 @@ def test_a_full_backlog_waits_with_a_deadline_and_a_dead_writer_never_blocks_sub
             writer.submit(job(n), timeout=30)
     writer.close(timeout=30)
     assert not writer.process.is_alive()
+
+
+def test_a_writer_dead_at_the_end_of_a_crawl_fails_the_runs_that_lost_documents(tmp_path):
+    # the writer dies while the crawl is closing (too late to stop it): the portals whose documents were not
+    # stored end as error, so their baseline is not complete and the next crawl fetches the documents again
+    from scrapy.settings import Settings
+
+    from crawler.pipelines import StorePipeline
+    from spiders.column import ColumnSpider
+
+    config = tmp_path / "govwatch.toml"
+    config.write_text('[[portal]]\nid = "w"\nstart_urls = ["http://w.gov.cn/"]\n\n'
+                      '[[portal]]\nid = "v"\nstart_urls = ["http://v.gov.cn/"]\n', encoding="utf-8")
+    db_path = tmp_path / "w.db"
+    connect(db_path)
+    spider = ColumnSpider(config=str(config), db=str(db_path))
+    crawler = type("Crawler", (), {"spider": spider, "settings": Settings({"GOVWATCH_WRITER_PROCESS": True})})()
+    pipeline = StorePipeline(crawler)
+    deaths = []
+    pipeline._writer_died_soon = deaths.append  # the crawl would stop here; this one is already closing
+    pipeline.open_spider()
+    os.kill(pipeline.writer.process.pid, signal.SIGSTOP)  # nothing gets stored from now on
+    for n in range(3):
+        pipeline.process_item({**job(n).doc, "_list_entry": f"entry-{n}"})
+    os.kill(pipeline.writer.process.pid, signal.SIGKILL)
+    os.kill(pipeline.writer.process.pid, signal.SIGCONT)
+    pipeline.close_spider()
+    stats = spider.stats_by_portal
+    assert stats["w"].status == "error" and stats["w"].reason.startswith("writer process killed by SIGKILL")
+    assert "3 documents not stored" in stats["w"].reason
+    assert stats["v"].status == "running"  # nothing of it was lost: the spider settles it as usual
+    assert connect(db_path).execute("SELECT count(*) FROM documents").fetchone()[0] == 0
