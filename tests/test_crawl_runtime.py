@@ -289,7 +289,8 @@ def test_cli_crawl_shows_errors_keeps_the_log_and_says_what_the_baseline_did(sit
 def test_cli_crawl_exit_codes_and_fail_on(site, tmp_path):
     db_path, log_file = tmp_path / "e.db", tmp_path / "walled.log"
     base = CLI + ["crawl", "--config", str(site["config"]), "--db", str(db_path), "--portal", "walled"]
-    # (a blocked portal exits 4: test_crawl_e2e) --fail-on error: a block does not count; -v shows the crawl's log; --log-file puts it there
+    # (a blocked portal exits 4: test_crawl_e2e) --fail-on error: a block does not count; -v shows the crawl's
+    # log; --log-file puts it there
     allowed = subprocess.run(base + ["--fail-on", "error", "-v", "--log-file", str(log_file)], capture_output=True,
                              text=True, env=ENV, cwd=tmp_path, timeout=120)
     assert allowed.returncode == 0, allowed.stderr

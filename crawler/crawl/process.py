@@ -27,8 +27,11 @@ _out_lock = threading.Lock()
 
 def emit(event: dict) -> None:
     with _out_lock:
-        sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        except OSError:  # the runner is gone (this process is stopping): nobody reads progress any more
+            pass
 
 
 def _settings(overrides: list[str], log_level: str, log_file: str | None):
@@ -114,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_DB
     for p in portals:
         if p.id not in done:
-            emit({"event": "done", "portal": p.id, "status": "error", "reason": "crawl did not start"})
+            emit({"event": "done", "portal": p.id, "status": "error",
+                  "reason": "crawl did not start (see the crawl log)"})
     if spider is not None and spider.db is not None:
         spider.db.conn.close()
     return 0

@@ -175,25 +175,30 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
     duration = time.monotonic() - started
     log_text = _read_tail(log_path)
     log_tail = "\n".join(tail)
-    message = errors[0] if errors else None
-    if status == "timeout":
-        verdict = ("timeout", f"crawl timed out after {timeout:g} s")
-    elif status == "interrupted":
-        verdict = ("killed", f"crawl stopped by {stopped_by}")
-    elif proc.returncode in (2, 3):
-        raise CrawlError(message or (log_tail.splitlines() or ["crawl process failed"])[-1])
-    elif proc.returncode < 0:
-        status, message = "killed", f"crawl process killed by {_signal_name(-proc.returncode)}"
-        verdict = ("killed", message)
-    elif proc.returncode > 0:
-        status = "error"
-        message = message or (log_tail.splitlines() or [f"crawl process exit code {proc.returncode}"])[-1]
-        verdict = ("error", message)
-    else:
-        verdict = ("error", "the crawl process ended without recording this portal's run")
+    status, message, verdict = _verdict(status, proc.returncode, errors[0] if errors else None, log_tail,
+                                        timeout=timeout, stopped_by=stopped_by)
     if status == "timeout" or any(s.run_id is None or s.status == "running" for s in summaries.values()):
         _close(db_path, summaries, *verdict, log_path, log_tail, unfinished_only=status != "timeout")
     return CrawlSummary(status, proc.returncode, duration, summaries, log_text, message, str(log_path))
+
+
+def _verdict(status: str, returncode: int, message: str | None, log_tail: str, *, timeout: float,
+             stopped_by: str | None) -> tuple[str, str | None, tuple[str, str]]:
+    """(crawl status, error message, (status, reason) for the runs the crawl process did not close)."""
+    if status == "timeout":
+        return status, message, ("timeout", f"crawl timed out after {timeout:g} s")
+    if status == "interrupted":
+        return status, message, ("killed", f"crawl stopped by {stopped_by}")
+    last_line = (log_tail.splitlines() or [f"crawl process exit code {returncode}"])[-1]
+    if returncode in (2, 3):  # the process's own verdict: nothing could run
+        raise CrawlError(message or last_line)
+    if returncode < 0:
+        message = f"crawl process killed by {_signal_name(-returncode)}"
+        return "killed", message, ("killed", message)
+    if returncode > 0:
+        message = message or last_line
+        return "error", message, ("error", message)
+    return status, message, ("error", "crawl did not start (see the crawl log)")
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -213,7 +213,8 @@ class RunBookkeeping:
             elif status == "running":
                 status = "error"
             silent = None  # reports recorded without alerts, when this run completes the portal's baseline
-            if status == "ok" and not spider.config.alerts.alert_on_baseline and self._first_success(spider, portal_id):
+            if status == "ok" and not spider.config.alerts.alert_on_baseline and \
+                    self._first_success(spider, portal_id):
                 silent = silent_baseline_reports(spider.db, portal_id)
                 logger.info("first crawl of portal %s: %d reports recorded as baseline, no alerts "
                             "(alert_on_baseline = false)", portal_id, silent)
