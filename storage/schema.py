@@ -249,3 +249,14 @@ def m007_fts_domain_terms(db: sqlite_utils.Database) -> None:
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring `db` up to the current schema (idempotent)."""
     migrations.apply(db)
+
+
+@migrations()
+def m012_alert_labels_masked(db: sqlite_utils.Database) -> None:
+    # Channel labels were redacted by hand-written rules that missed secrets in the host part
+    # (tgram://BOTTOKEN/..., Slack, Pushover, Discord): every stored label is cut to its scheme; the next flush
+    # labels the rows of configured channels again with Apprise's private rendering of their URL.
+    db.execute("UPDATE alert_deliveries SET channel_label = substr(channel_label, 1, instr(channel_label, '://') + 2) "
+               "|| '***' WHERE instr(channel_label, '://') > 0")
+    # The sent / failed rows have no next attempt.
+    db.execute("UPDATE alert_deliveries SET next_attempt_at = NULL WHERE status != 'pending'")
