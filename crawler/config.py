@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import MISSING, dataclass, field
+from datetime import timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -98,8 +99,19 @@ class Config:
 
 
 _SECTIONS = {"crawl": CrawlSettings, "alerts": AlertSettings, "dedupe": DedupeSettings}
+# the accepted range of each numeric [crawl] key (None: no upper bound); 0 pages, bytes or seconds would
+# make every crawl fail in a way that looks like the portal's fault
+_CRAWL_RANGES = {
+    "download_delay": (0, None),
+    "concurrency_per_domain": (1, 16),
+    "timeout": (1, None),
+    "max_page_bytes": (1, None),
+    "max_attachment_bytes": (1, None),
+    "max_list_pages": (1, None),
+    "retry_times": (0, None),
+}
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_SCHEDULE_PATTERN = re.compile(r"^\s*(\d+\s*[smhd]|(\S+\s+){4}\S+)\s*$")
+_INTERVAL_PATTERN = re.compile(r"^\s*(\d+)\s*[smhd]\s*$")
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
@@ -119,7 +131,10 @@ def parse_config(raw_text: str, path: str | Path | None = None) -> Config:
     try:
         data = tomllib.loads(raw_text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
+        # tomllib puts the place in the message, "(at line 8, column 25)" (an attribute only from 3.14)
+        at_line = re.search(r"\bat line (\d+)", str(exc))
+        line = f":{at_line.group(1)}" if at_line else ""
+        raise ConfigError(f"{where}{line}: TOML syntax error: {exc}") from None
     locate = _Locator(raw_text, where)
     unknown = set(data) - set(_SECTIONS) - {"portal"}
     if unknown:
@@ -154,11 +169,14 @@ def _section(cls, table, label: str, locate: "_Locator"):
         values["urls"] = tuple(values["urls"])
     settings = cls(**values)
     if isinstance(settings, CrawlSettings):
-        if not 1 <= settings.concurrency_per_domain <= 16:
-            raise ConfigError(f"{locate.key('concurrency_per_domain')}: concurrency_per_domain must be 1..16")
-        if settings.download_delay < 0:
-            raise ConfigError(f"{locate.key('download_delay')}: download_delay must be >= 0")
-        _check_schedule(settings.schedule, locate.key("schedule"))
+        for key, (low, high) in _CRAWL_RANGES.items():
+            value = getattr(settings, key)
+            if value < low or (high is not None and value > high):
+                bound = f"{low}..{high}" if high is not None else f">= {low}"
+                raise ConfigError(f"{locate.key(key)}: [crawl] {key} must be {bound}, got {value!r}")
+        if not settings.user_agent.strip():
+            raise ConfigError(f"{locate.key('user_agent')}: [crawl] user_agent must not be empty")
+        _check_schedule(settings.schedule, f"{locate.key('schedule')}: [crawl]")
     if isinstance(settings, DedupeSettings) and not 0 < settings.threshold <= 1:
         raise ConfigError(f"{locate.key('threshold')}: threshold must be in (0, 1]")
     return settings
@@ -221,9 +239,22 @@ def _check_url(url: str, where: str) -> None:
 
 
 def _check_schedule(value: str, where: str) -> None:
-    if not _SCHEDULE_PATTERN.match(value):
-        raise ConfigError(f"{where}: schedule {value!r} must be an interval like '6h', '30m', '10s' "
-                          "or a 5-field cron expression")
+    """An interval (`6h`, `30m`, `10s`, `1d`, never 0) or a 5-field crontab line that APScheduler accepts,
+    so that `govwatch watch` never meets a schedule it cannot turn into a trigger."""
+    interval = _INTERVAL_PATTERN.match(value)
+    if interval:
+        if int(interval.group(1)) == 0:
+            raise ConfigError(f"{where} schedule {value!r}: an interval must be longer than 0")
+        return
+    if len(value.split()) != 5:
+        raise ConfigError(f"{where} schedule {value!r} must be an interval like '6h', '30m', '10s' "
+                          "or a 5-field cron expression like '0 8 * * *'")
+    from apscheduler.triggers.cron import CronTrigger  # only configs with a cron schedule pay for the import
+
+    try:
+        CronTrigger.from_crontab(value.strip(), timezone=timezone.utc)
+    except ValueError as exc:
+        raise ConfigError(f"{where} schedule {value!r} is not a valid cron expression: {exc}") from None
 
 
 class _Locator:

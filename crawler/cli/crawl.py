@@ -20,7 +20,7 @@ def register(main: click.Group) -> None:
 @config_option
 @db_option
 @click.option("--portal", "portal_ids", multiple=True, help="Crawl only this portal id (repeatable).")
-@click.option("--timeout", type=float, default=None, help="Seconds before the crawl is killed (default: config).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds before the crawl is killed (default: config).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines, only the summary.")
 def crawl_command(config_path: str, db_path: str, portal_ids: tuple[str, ...], timeout: float | None,
                   quiet: bool) -> None:
