@@ -1,4 +1,4 @@
-"""`govwatch search` and `govwatch export`: the corpus commands."""
+"""`govwatch reports`, `govwatch search` and `govwatch export`: the corpus commands (read-only on the database)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,36 @@ import sys
 
 import click
 
-from crawler.cli.common import db_option, json_option, open_db, print_jsonl
+from crawler.extract.record import DOC_TYPES
+from crawler.cli.common import db_option, json_option, open_db_read_only, print_jsonl, print_table, wide_option
 
 
 def register(main: click.Group) -> None:
+    main.add_command(reports_command)
     main.add_command(search_command)
     main.add_command(export_command)
+
+
+@click.command("reports")
+@db_option
+@json_option
+@wide_option
+@click.option("--year", type=int, default=None, help="Only reports on this year.")
+@click.option("--region", default=None, help="Only regions whose name contains TEXT (or adcode).")
+def reports_command(db_path: str, as_json: bool, year: int | None, region: str | None) -> None:
+    """One row per annual report, newest first (canonical documents only)."""
+    from crawler.corpus.reports import REPORT_KEYS, ReportsError, check_region, reports
+
+    try:
+        if region:
+            check_region(region)
+        rows = reports(open_db_read_only(db_path), year=year, region=region)
+    except ReportsError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        print_jsonl(rows)
+    else:
+        print_table(rows, list(REPORT_KEYS), shrink=("title", "url"))
 
 
 @click.command("search")
@@ -22,17 +46,22 @@ def register(main: click.Group) -> None:
               help="Number of results.")
 @click.option("--all", "include_duplicates", is_flag=True, help="Include duplicate copies, not only canonical "
               "documents.")
+@click.option("--type", "doc_type", type=click.Choice(DOC_TYPES), default=None,
+              help="Only documents of this type.")
 def search_command(query: tuple[str, ...], db_path: str, as_json: bool, limit: int,
-                   include_duplicates: bool) -> None:
+                   include_duplicates: bool, doc_type: str | None) -> None:
     """Full-text search of titles and bodies (Chinese words and "quoted phrases"; OR and NOT between terms).
 
-    Results are ranked (title matches first) with a highlighted snippet, region, year and URL.
+    Results are ranked (title matches first), each with its region, report year and type (annual_report,
+    interpretation, plan, news, other), a highlighted snippet and its URL.
     """
-    from crawler.corpus.search import HL_CLOSE, HL_OPEN, SearchError, search
+    from crawler.corpus.search import HL_CLOSE, HL_OPEN, SearchError, parse_query, search
 
-    db = open_db(db_path)
+    text = " ".join(query)
     try:
-        hits = search(db, " ".join(query), limit=limit, include_duplicates=include_duplicates)
+        parse_query(text)  # a query that cannot run is refused before the database is opened
+        hits = search(open_db_read_only(db_path), text, limit=limit, include_duplicates=include_duplicates,
+                      doc_type=doc_type)
     except SearchError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -46,7 +75,7 @@ def search_command(query: tuple[str, ...], db_path: str, as_json: bool, limit: i
         snippet = hit.snippet
         if tty:
             snippet = snippet.replace(HL_OPEN, "\x1b[1m").replace(HL_CLOSE, "\x1b[0m")
-        where = " · ".join(str(v) for v in (hit.region, hit.report_year) if v)
+        where = " · ".join(str(v) for v in (hit.region, hit.report_year, hit.doc_type) if v)
         click.echo(f"{number}. {hit.title or '(untitled)'}" + (f"  [{where}]" if where else ""))
         click.echo(f"   {snippet}")
         click.echo(f"   {hit.url}")
@@ -71,7 +100,7 @@ def export_command(fmt: str, out: str, db_path: str, reports_only: bool, since: 
         since_iso = parse_since(since)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
-    db = open_db(db_path)
+    db = open_db_read_only(db_path)
     progress = None
     if sys.stderr.isatty():
         progress = terminal_progress(count_rows(db, reports_only=reports_only, since=since_iso))

@@ -1,4 +1,4 @@
-"""`govwatch crawl`, `govwatch discover`, `govwatch reports`, `govwatch status`."""
+"""`govwatch crawl`, `govwatch discover`, `govwatch status`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import sys
 import click
 
 from crawler.cli.common import config_option, db_option, json_option, open_config, open_db, print_jsonl, print_table
+from crawler.cli.common import open_db_read_only, wide_option
 
 
 def register(main: click.Group) -> None:
     main.add_command(crawl_command)
     main.add_command(discover_command)
-    main.add_command(reports_command)
     main.add_command(status_command)
 
 
@@ -81,30 +81,15 @@ def discover_command(url: str, limit: int, as_json: bool) -> None:
         sys.exit(1)
 
 
-@click.command("reports")
-@db_option
-@json_option
-@click.option("--year", type=int, default=None, help="Only reports on this year.")
-@click.option("--region", default=None, help="Only regions whose name contains TEXT (or adcode).")
-def reports_command(db_path: str, as_json: bool, year: int | None, region: str | None) -> None:
-    """One row per annual report, newest first (canonical documents only)."""
-    from crawler.corpus.reports import REPORT_KEYS, reports
-
-    rows = reports(open_db(db_path), year=year, region=region)
-    if as_json:
-        print_jsonl(rows)
-    else:
-        print_table(rows, list(REPORT_KEYS))
-
-
 @click.command("status")
 @db_option
 @json_option
+@wide_option
 def status_command(db_path: str, as_json: bool) -> None:
     """One row per portal: status (ok, blocked, error, never), reason, last crawl, documents, reports."""
     from crawler.crawl.status import STATUS_KEYS, status
 
-    rows = status(open_db(db_path))
+    rows = status(open_db_read_only(db_path))
     if as_json:
         print_jsonl(rows)
     else:

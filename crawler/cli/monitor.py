@@ -8,6 +8,7 @@ import sys
 import click
 
 from crawler.cli.common import config_option, db_option, json_option, open_config, open_db, print_jsonl, print_table
+from crawler.cli.common import open_db_read_only, wide_option
 
 
 def register(main: click.Group) -> None:
@@ -43,11 +44,12 @@ def flush(config_path: str, db_path: str, as_json: bool) -> None:
 @click.option("--limit", default=50, show_default=True)
 @db_option
 @json_option
+@wide_option
 def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
     """Show alerts with their per-channel deliveries and attempts (secrets are never shown)."""
     from crawler.monitor.alerts import list_alerts
 
-    rows = list_alerts(open_db(db_path), pending=pending, limit=limit)
+    rows = list_alerts(open_db_read_only(db_path), pending=pending, limit=limit)
     if as_json:
         print_jsonl(rows)
         return
@@ -86,12 +88,14 @@ def test(config_path: str, as_json: bool) -> None:
 @db_option
 @click.option("--year", type=int, help="Only this report year.")
 @json_option
+@wide_option
 def coverage(config_path: str, db_path: str, year: int | None, as_json: bool) -> None:
     """Which configured regions published their yearly report (before 1 April of the next year)."""
     from crawler.monitor.coverage import coverage as do_coverage
     from crawler.monitor.coverage import matrix
 
-    rows = do_coverage(open_db(db_path), open_config(config_path), year=year)
+    config = open_config(config_path)
+    rows = do_coverage(open_db_read_only(db_path), config, year=year)
     if as_json:
         print_jsonl(rows)
         return
