@@ -83,34 +83,47 @@ def search_command(query: tuple[str, ...], db_path: str, as_json: bool, limit: i
 
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "txt"]), required=True,
-              help="jsonl | csv (UTF-8 with BOM) | parquet | txt (a folder, one file per document).")
+              help="jsonl | csv (UTF-8 with BOM) | parquet (needs govwatch[parquet]) | txt (a folder, one file "
+                   "per report).")
 @click.option("--out", "out", required=True, type=click.Path(), help="Output file (a folder for txt).")
 @db_option
-@click.option("--reports-only", is_flag=True, help="Only canonical annual reports.")
+@click.option("--reports-only/--all", "reports_only", default=None,
+              help="Only canonical annual reports / every document. Default: --all for jsonl, csv and "
+                   "parquet; --reports-only for txt.")
 @click.option("--since", default=None, metavar="DATE", help="Only documents published on or after DATE "
               "(YYYY-MM-DD).")
 @click.option("--segmented", is_flag=True, help="Add text_segmented: jieba tokens separated by spaces.")
-def export_command(fmt: str, out: str, db_path: str, reports_only: bool, since: str | None,
+def export_command(fmt: str, out: str, db_path: str, reports_only: bool | None, since: str | None,
                    segmented: bool) -> None:
     """Export the corpus for analysis: every extraction field plus url, portal, duplicate_of, content_hash,
-    fetched_at and attachments."""
-    from crawler.corpus.export import ExportError, count_rows, export, parse_since, terminal_progress
+    fetched_at and attachments. A progress bar shows on a terminal."""
+    from crawler.corpus.export import ExportError, count_rows, default_reports_only, export, parse_since
 
+    if reports_only is None:
+        reports_only = default_reports_only(fmt)
     try:
         since_iso = parse_since(since)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
     db = open_db_read_only(db_path)
-    progress = None
-    if sys.stderr.isatty():
-        progress = terminal_progress(count_rows(db, reports_only=reports_only, since=since_iso))
+    what = "report" if reports_only else "document"
     try:
-        n = export(db, fmt, out, reports_only=reports_only, since=since_iso, segmented=segmented,
-                   progress=progress)
+        if sys.stderr.isatty():
+            total = count_rows(db, reports_only=reports_only, since=since_iso)
+            with click.progressbar(length=total, label=f"exporting {total:,} {what}s", file=sys.stderr,
+                                   show_pos=True, show_percent=True) as bar:
+                done = [0]
+
+                def progress(n: int) -> None:
+                    bar.update(n - done[0])
+                    done[0] = n
+
+                n = export(db, fmt, out, reports_only=reports_only, since=since_iso, segmented=segmented,
+                           progress=progress)
+        else:
+            n = export(db, fmt, out, reports_only=reports_only, since=since_iso, segmented=segmented)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
-    if progress is not None:
-        click.echo("", err=True)
-    click.echo(f"exported {n} document{'s' if n != 1 else ''} to {out} ({fmt})", err=True)
+    click.echo(f"exported {n} {what}{'s' if n != 1 else ''} to {out} ({fmt})", err=True)
