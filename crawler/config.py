@@ -282,3 +282,141 @@ class _Locator:
             if key_line.match(self.lines[number]):
                 return f"{self.where}:{number + 1}"
         return self.where
+
+
+# ---------------------------------------------------------------------------------------------------------
+# `govwatch init`: the commented template
+
+# One line per key: what `govwatch init` writes beside its default. Every key of every section needs one
+# (tests/test_init.py checks), so a new key is documented where a user first meets it.
+KEY_HELP = {
+    "crawl": {
+        "download_delay": "seconds between two requests to one host",
+        "autothrottle": "lengthen the delay when the server answers slowly (Scrapy AutoThrottle)",
+        "concurrency_per_domain": "requests at once to one host, 1..16",
+        "obey_robots": "obey each portal's robots.txt",
+        "user_agent": "the User-Agent of every request: say who you are and how to reach you",
+        "schedule": "default schedule of `govwatch watch`: an interval (6h, 30m, 1d) or a 5-field cron line, UTC",
+        "timeout": "seconds one crawl may run before it is stopped",
+        "max_page_bytes": "largest page downloaded, in bytes",
+        "max_attachment_bytes": "largest attachment (PDF, DOCX, DOC) downloaded, in bytes",
+        "max_list_pages": "list pages followed per column in one crawl",
+        "retry_times": "retries of a failed request (timeouts, 5xx), with backoff",
+    },
+    "alerts": {
+        "urls": "Apprise URLs every alert goes to (examples below); empty: alerts stay in the database",
+        "alert_on_baseline": "also alert on what a portal's first crawl finds (otherwise a silent baseline)",
+        "alert_on_update": "alert when a known report changes substantially",
+        "max_attempts": "delivery attempts per channel before an alert counts as failed",
+        "backoff_base": "seconds before the first retry; doubles with every failed attempt",
+        "deadline_digest": "after 1 April, one digest of the regions still missing last year's report",
+    },
+    "dedupe": {
+        "threshold": "similarity (0..1] of two bodies above which they are copies of one document",
+    },
+    "portal": {
+        "id": "unique; used in CLI flags and the database",
+        "name": "the portal's name, for tables and alerts",
+        "start_urls": "the 法治政府建设 column's list page(s)",
+        "home": "or the home page: the column is found on it (see `govwatch discover URL`)",
+        "cms": "auto | trs | hanweb | ucap | json | generic (auto detects it from the page)",
+        "region": "the region's name, when the pages do not say it",
+        "adcode": "its 6-digit GB/T 2260 code, likewise",
+        "schedule": "this portal's own schedule for `govwatch watch`",
+        "allowed_hosts": "further hosts the crawl may fetch from (e.g. an attachment server)",
+    },
+}
+ALERT_URL_EXAMPLES = (
+    "json://127.0.0.1:9000/hook", "dingtalk://secret@token/", "wecombot://key/", "feishu://token/",
+    "mailtos://user:pass@smtp.example.com",
+)
+SAMPLE_PORTAL = {"id": "jinghu", "name": "芜湖市镜湖区人民政府",
+                 "start_urls": ["https://www.jinghu.gov.cn/zwgk/fzzfjs/index.html"], "region": "镜湖区",
+                 "adcode": "340202"}
+OPTIONAL_PORTAL_KEYS = {"home": "https://www.jinghu.gov.cn/", "cms": "auto", "schedule": "0 8 * * *",
+                        "allowed_hosts": ["www.wuhu.gov.cn"]}
+_COMMENT_AT = 40  # the column where the one-line meanings start
+_LINE_WIDTH = 118
+
+
+def config_template(portals: list[dict] | None = None, crawl: dict | None = None) -> str:
+    """The text `govwatch init` writes: every key of [crawl], [alerts] and [dedupe] with its default and a
+    one-line meaning, alert channel examples, and `portals` as [[portal]] tables (without them, a sample
+    portal, commented out so that nothing is crawled until it is edited). `crawl` overrides defaults."""
+    crawl = crawl or {}
+    lines = [f"# govwatch.toml, written by `govwatch init` (govwatch {__version__}).",
+             "# Every key is optional except each portal's id and its start_urls (or home); the values",
+             "# shown are the defaults. A bad key or value is refused before any request, naming its line.", ""]
+    for name, cls in _SECTIONS.items():
+        lines.append(f"[{name}]")
+        for key, spec in cls.__dataclass_fields__.items():
+            value = crawl.get(key, spec.default) if name == "crawl" else spec.default
+            note = KEY_HELP[name][key] + ("" if value == spec.default else f" (default {_toml_value(spec.default)})")
+            lines += _commented(f"{key} = {_toml_value(value)}", note)
+        if name == "alerts":
+            lines += ["# for example:", "# urls = ["] + [f'#     "{url}",' for url in ALERT_URL_EXAMPLES] + ["# ]"]
+        lines.append("")
+    if portals:
+        for number, portal in enumerate(portals):
+            lines.append("[[portal]]")
+            for key, value in portal.items():
+                line = f"{key} = {_toml_value(value)}"
+                lines += _commented(line, KEY_HELP["portal"][key]) if number == 0 else [line]
+            lines.append("")
+    else:
+        lines += ["# A sample portal: edit it, then remove the leading '# ' of its lines.", "# [[portal]]"]
+        for key, value in SAMPLE_PORTAL.items():
+            lines += ["# " + line for line in _commented(f"{key} = {_toml_value(value)}", KEY_HELP["portal"][key], 2)]
+        lines.append("")
+    lines.append("# Optional keys of a portal:")
+    for key, value in OPTIONAL_PORTAL_KEYS.items():
+        lines += ["#   " + line for line in _commented(f"{key} = {_toml_value(value)}", KEY_HELP["portal"][key], 4)]
+    return "\n".join(lines) + "\n"
+
+
+def minimal_config(portals: list[dict], crawl: dict | None = None) -> str:
+    """Only what differs from the defaults: the `crawl` overrides and the [[portal]] tables."""
+    lines = (["[crawl]"] + [f"{key} = {_toml_value(value)}" for key, value in crawl.items()] + [""]) if crawl else []
+    for portal in portals:
+        lines += ["[[portal]]"] + [f"{key} = {_toml_value(value)}" for key, value in portal.items()] + [""]
+    return "\n".join(lines)
+
+
+def init(path: str | Path = DEFAULT_CONFIG, *, portals: list[dict] | None = None,
+         crawl: dict | None = None) -> Path:
+    """Write `config_template(portals, crawl)` to `path`; ConfigError if `path` exists (never overwritten)."""
+    path = Path(path)
+    text = config_template(portals, crawl)
+    parse_config(text, path)  # the template itself must load
+    try:
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{path} exists: not overwritten (edit it, remove it, or pass --config OTHER.toml)") \
+            from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write config: {exc.strerror or exc}") from None
+    return path
+
+
+def _commented(line: str, note: str, indent: int = 0) -> list[str]:
+    """`line` with `# note` beside it in the comment column, or on the line above when both do not fit."""
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    padded = line + " " * max(2, _COMMENT_AT - width(line))
+    if indent + width(padded) + 2 + width(note) > _LINE_WIDTH:
+        return [f"# {note}", line]
+    return [f"{padded}# {note}"]
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} to TOML")

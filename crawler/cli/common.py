@@ -186,6 +186,12 @@ def _cut(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
+def print_steps(steps: list[tuple[str, str]], width: int = 56) -> None:
+    """Commands to try next, each with `# why` beside it, aligned (wide characters count double)."""
+    for command, why in steps:
+        click.echo(f"  {_pad(command, max(width, _width(command)))} # {why}")
+
+
 def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
