@@ -131,3 +131,16 @@ def test_cli_coverage(tmp_path):
     out = CliRunner().invoke(main, ["coverage", "--config", str(tmp_path / "gw.toml"), "--db",
                                     str(tmp_path / "gw.db"), "--json"])
     assert out.exit_code == 0 and '"status"' in out.output
+
+
+def test_table_cells_use_the_words_of_the_json_rows(tmp_path):
+    db, config = setup(tmp_path)
+    rows = coverage(db, config, years=[2022, 2023], today=date(2024, 3, 1))
+    table, _ = matrix(rows)
+    for row in rows:
+        line = next(t for t in table if t["region"] == row["region"])
+        cell = line[str(row["year"])]
+        if row["status"] == "published":
+            assert cell.startswith("✓ " + row["published_at"]) and ("late" in cell) == row["late"]
+        else:
+            assert cell.split()[0] == row["status"], (cell, row["status"])

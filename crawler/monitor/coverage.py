@@ -118,10 +118,11 @@ def matrix(rows: list[dict]) -> tuple[list[dict], list[str]]:
     table: dict[str, dict] = {}
     for r in rows:
         line = table.setdefault(r["region_key"], {"region": r["region"], "adcode": r["adcode"] or ""})
+        # the words of the JSON rows (status, late) beside the Chinese ones
         if r["status"] == "published":
-            cell = f"✓ {r['published_at'] or '?'}" + (" (迟)" if r["late"] else "")
+            cell = f"✓ {r['published_at'] or '?'}" + (" late 迟" if r["late"] else "")
         else:
-            cell = "逾期未公开" if r["status"] == "overdue" else "未公开"
+            cell = "overdue 逾期未公开" if r["status"] == "overdue" else "missing 未公开"
         line[str(r["year"])] = cell
     return list(table.values()), ["region", "adcode", *map(str, years)]
 
