@@ -55,7 +55,7 @@ def test_a_missing_database_is_named_and_not_created(tmp_path, command):
 
 
 @pytest.mark.parametrize("command", READ_ONLY_COMMANDS + [["alerts", "flush", "--config", "{tmp}/govwatch.toml"],
-                                                          ["crawl", "--config", "{tmp}/govwatch.toml"]],
+                                                          ["crawl", "--config", "{tmp}/govwatch.toml"], ["demo"]],
                          ids=lambda c: c[0] + (c[1] if c[0] == "alerts" else ""))
 def test_another_applications_sqlite_file_is_refused_untouched(tmp_path, command):
     other = tmp_path / "notes.sqlite"
@@ -181,3 +181,14 @@ def test_fit_widths_lowers_the_widest_columns_first():
     assert fit_widths([10, 100, 60], [2, 5, 3], 120, [2]) == [10, 98, 8]
     assert fit_widths([10, 20], [2, 5], 120, []) == [10, 20]
     assert fit_widths([50] * 20, [4] * 20, 120, []) == [8] * 20  # the floor wins over the limit
+
+
+def test_an_overlong_query_is_refused_at_once(tmp_path, corpus):
+    result = run(["search", "--db", str(corpus), "行政复议" * 500], tmp_path)
+    assert result.exit_code == 1 and "the query has 2,000 characters; at most 1,000" in result.output
+
+
+@pytest.mark.parametrize("command", [["reports"], ["coverage", "--config", "{tmp}/govwatch.toml"]])
+def test_a_year_out_of_range_is_a_usage_error(tmp_path, corpus, command):
+    result = run(command + ["--db", str(corpus), "--year", "99999999999999999999"], tmp_path)
+    assert result.exit_code == 2 and "--year" in result.output and "Traceback" not in result.output

@@ -20,7 +20,7 @@ def register(main: click.Group) -> None:
 @db_option
 @json_option
 @wide_option
-@click.option("--year", type=int, default=None, help="Only reports on this year.")
+@click.option("--year", type=click.IntRange(1949, 2100), default=None, help="Only reports on this year.")
 @click.option("--region", default=None, help="Only regions whose name contains TEXT (or adcode).")
 def reports_command(db_path: str, as_json: bool, year: int | None, region: str | None) -> None:
     """One row per annual report, newest first (canonical documents only)."""

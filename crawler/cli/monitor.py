@@ -86,7 +86,7 @@ def test(config_path: str, as_json: bool) -> None:
 @click.command()
 @config_option
 @db_option
-@click.option("--year", type=int, help="Only this report year.")
+@click.option("--year", type=click.IntRange(1949, 2100), help="Only this report year.")
 @json_option
 @wide_option
 def coverage(config_path: str, db_path: str, year: int | None, as_json: bool) -> None:

@@ -30,6 +30,8 @@ from storage import sqlite3
 from storage.segment import tokens
 
 SNIPPET_CHARS = 80
+# every term becomes phrases of its words: a 30,000-character query took over a minute to rank
+MAX_QUERY_CHARS = 1000
 NEAR_WINDOW = 12  # tokens: the sub-words the index puts between two words of a long word
 NEAR_CANDIDATES = 200  # best NEAR matches checked for the term itself when the phrases found too few
 HL_OPEN, HL_CLOSE = "【", "】"
@@ -123,6 +125,9 @@ def parse_query(query: str) -> ParsedQuery:
         query.encode("utf-8")
     except UnicodeEncodeError:  # bytes the shell could not decode reach Python as lone surrogates
         raise SearchError("the query is not valid UTF-8 text (check the terminal's encoding)") from None
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"the query has {len(query):,} characters; at most {MAX_QUERY_CHARS:,} are searched "
+                          "(quote the phrase that matters)")
     text = query.strip()
     if text.count('"') % 2:  # unbalanced quote: treat the lone quote as a space
         index = text.rfind('"')
