@@ -180,3 +180,19 @@ def test_good_schedules_load(tmp_path, schedule):
 def test_toml_syntax_error_message_starts_with_file_and_line(tmp_path):
     message = rejected(tmp_path, GOOD.replace('name = "镜湖区人民政府"', 'name = "镜湖区人民政府'))
     assert message.startswith(f"{tmp_path / 'govwatch.toml'}:8: TOML syntax error"), message
+
+
+@pytest.mark.parametrize("command", [["watch"], ["crawl"], ["coverage"]])
+@pytest.mark.parametrize("line", ['schedule = "0s"', 'schedule = "61 * * * *"', "timeout = -5", "retry_times = -3"])
+def test_commands_refuse_a_bad_value_in_one_line_before_anything_runs(tmp_path, command, line):
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    path = write(tmp_path, GOOD.replace("concurrency_per_domain = 1", line))
+    db = tmp_path / "gw.db"
+    result = CliRunner().invoke(main, command + ["--config", str(path), "--db", str(db)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {path}:4: [crawl] ") and len(result.output.splitlines()) == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not db.exists()
