@@ -36,13 +36,12 @@ def open_db(path: str):
     another application's SQLite file before writing anything to it."""
     if Path(path).is_file() and Path(path).stat().st_size:
         db = _probe(path)
-        if _tables(db, path):
-            _check_govwatch(db, path)
-        db.close()
-    try:
-        return connect(path)
-    except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from None
+        try:
+            if _tables(db, path):
+                _check_govwatch(db, path)
+        finally:
+            db.close()
+    return _connect(path)
 
 
 def open_db_read_only(path: str):
@@ -61,14 +60,21 @@ def open_db_read_only(path: str):
             raise click.ClickException(f"{path} is an empty database, not govwatch's (run `govwatch crawl` "
                                        "first)")
         _check_govwatch(db, path)
-        if migrations.pending(db):
-            db.close()
-            connect(path).close()
-            db = _probe(path)
+        if not migrations.pending(db):
+            return db
     except BaseException:
         db.close()
         raise
-    return db
+    db.close()
+    _connect(path).close()  # the upgrade: govwatch's own migrations
+    return _probe(path)
+
+
+def _connect(path: str):
+    try:
+        return connect(path)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _probe(path: str):
@@ -82,7 +88,6 @@ def _tables(db, path: str) -> list[str]:
     try:
         return [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     except sqlite3.DatabaseError as exc:  # "file is not a database"
-        db.close()
         raise click.ClickException(f"{path} is not a SQLite database ({exc})") from None
 
 
@@ -92,7 +97,6 @@ def _check_govwatch(db, path: str) -> None:
     if not migrations.applied(db):
         tables = _tables(db, path)
         shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
-        db.close()
         raise click.ClickException(f"{path} is not a govwatch database (no govwatch schema in "
                                    f"{migrations.migrations_table}; its tables: {shown}): pass --db with a "
                                    "govwatch database file")
