@@ -146,7 +146,9 @@ def test_keep_serving_prints_a_config_that_crawls_the_demo_portals(tmp_path):
     portals (a recrawl: nothing new), discover works on a home page; Ctrl-C stops the demo."""
     from crawler.crawl.runner import crawl
 
-    code = "import sys; sys.path.insert(0, sys.argv.pop(1)); from crawler.cli import main; main()"
+    # SIGUSR1 makes the demo print its threads' stacks, should it not stop
+    code = ("import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1); "
+            "sys.path.insert(0, sys.argv.pop(1)); from crawler.cli import main; main()")
     proc = subprocess.Popen([sys.executable, "-c", code, str(REPO), "demo", "--keep-serving"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -175,8 +177,32 @@ def test_keep_serving_prints_a_config_that_crawls_the_demo_portals(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            proc.kill()
+            pytest.fail("the demo did not stop within 60 s of Ctrl-C:\n" + proc.communicate()[1][-6000:])
     assert proc.returncode == 0, proc.stderr.read()
+
+
+@pytest.mark.parametrize("inherited", ["ignored", "blocked"])
+def test_keep_serving_stops_on_ctrl_c_even_when_its_parent_ignored_or_blocked_it(inherited):
+    code = ("import signal, sys; sys.path.insert(0, sys.argv.pop(1)); from crawler.demo import serve_until_stopped; "
+            "print('up', flush=True); serve_until_stopped(); print('stopped')")
+
+    def inherit():
+        if inherited == "ignored":
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    proc = subprocess.Popen([sys.executable, "-c", code, str(REPO)], stdout=subprocess.PIPE, text=True,
+                            preexec_fn=inherit)
+    try:
+        assert proc.stdout.readline() == "up\n"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0 and proc.stdout.read() == "stopped\n"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -126,16 +126,22 @@ def demo(db_path: str | Path = DEFAULT_DEMO_DB, *, keep_serving: bool = False, p
 
 
 def serve_until_stopped() -> None:
-    """Block until Ctrl-C or SIGTERM (a service manager's stop, or `kill`)."""
+    """Block until Ctrl-C or SIGTERM (a service manager's stop, or `kill`). Both are caught and unblocked
+    here: a process started with SIGINT ignored or blocked (as shells start background jobs, and as a parent
+    passes on a blocked signal mask) would otherwise never stop on it."""
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop) if threading.current_thread() is threading.main_thread() else None
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        wanted = (signal.SIGINT, signal.SIGTERM)
+        previous = {signum: signal.signal(signum, stop) for signum in wanted}
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, wanted)
     try:
         while True:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
