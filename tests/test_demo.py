@@ -201,8 +201,11 @@ def test_keep_serving_stops_on_ctrl_c_even_when_its_parent_ignored_or_blocked_it
                             preexec_fn=inherit)
     try:
         assert proc.stdout.readline() == "up\n"
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0 and proc.stdout.read() == "stopped\n"
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:  # until the handler is in place
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+        assert proc.poll() == 0 and proc.stdout.read() == "stopped\n"
     finally:
         if proc.poll() is None:
             proc.kill()
