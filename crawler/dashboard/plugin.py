@@ -10,6 +10,8 @@ from datasette import hookimpl
 from crawler.dashboard import connection, feeds, pages
 from crawler.dashboard.resources import DATABASE, STATIC_MOUNT
 
+FEED_CELL_CHARS = 60
+
 
 @hookimpl
 def prepare_connection(conn, database):
@@ -55,6 +57,8 @@ def render_cell(value, column, table, database, datasette):
         return pages.highlight(value)
     if column == "document":
         return pages.document_link(datasette, value)
+    if column == "atom_content" and len(str(value)) > FEED_CELL_CHARS:  # the feed's page: a glimpse, not the text
+        return str(value)[:FEED_CELL_CHARS] + "…"
     return None
 
 
