@@ -296,10 +296,14 @@ def test_overdue_page_lists_checked_regions_without_their_report(client):
 
 
 def test_portals_page_shows_status_last_crawl_next_run_and_reason(client, corpus):
-    data = client.get("/-/portals.json").json()
+    from crawler.crawl.daemonlock import daemon_lock
+
+    with daemon_lock(corpus["path"]):  # next runs are shown while a daemon runs on the database
+        data = client.get("/-/portals.json").json()
     by_id = {row["id"]: row for row in data["rows"]}
     assert data["counts"] == {"ok": 2, "blocked": 1}
     assert by_id["jh"]["next_run"] == corpus["next_run"]
+    assert {row["next_run"] for row in client.get("/-/portals.json").json()["rows"]} == {None}  # no daemon now
     assert by_id["yj"]["status"] == "blocked" and "瑞数" in by_id["yj"]["reason"]
     assert by_id["ws"]["last_crawl_at"] == f"{DUE + 1}-05-01T00:00:00+00:00"
     page = client.get("/-/portals?status=blocked").text
