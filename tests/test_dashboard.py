@@ -310,6 +310,21 @@ def test_portals_page_shows_status_last_crawl_next_run_and_reason(client, corpus
     assert "瑞数" in page and "长沙市望城区人民政府" not in page
 
 
+def test_long_lists_are_paged(client, monkeypatch):
+    from crawler.dashboard import pages
+
+    monkeypatch.setattr(pages, "PAGE_ROWS", 2)
+    first = client.get("/-/portals").text
+    assert first.count('class="gw-status gw-status-') - 2 == 2  # two rows (the filter links show two more)
+    assert 'href="?page=2"' in first and "1–2 / 3" in first
+    second = client.get("/-/portals?page=2").text
+    assert "3–3 / 3" in second and 'href="?page=1"' in second and "芜湖市弋江区人民政府" in second
+    assert "gw-pager" not in client.get("/-/portals?status=ok").text  # two ok portals: one page
+    monkeypatch.setattr(pages, "PAGE_ROWS", 1)
+    assert 'href="?status=ok&amp;page=2"' in client.get("/-/portals?status=ok").text  # the filter is kept
+    assert client.get("/-/portals?page=x").status_code == 200
+
+
 def test_document_page_shows_text_attachments_and_copies(client, corpus):
     ids = corpus["ids"]
     page = client.get(f"/-/document/{ids['jh_due']}").text

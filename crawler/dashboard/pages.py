@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
 import sqlite_utils
 from datasette import Forbidden, NotFound, Response
@@ -22,6 +23,7 @@ NAV = (("home", "/"), ("latest", f"/{DATABASE}/latest_reports"), ("coverage", "/
        ("overdue", "/-/overdue"), ("portals", "/-/portals"), ("search", "/-/search"),
        ("feeds", f"/{DATABASE}/new_reports"))
 COVERAGE_YEARS = 3  # a province's tree shows this many years up to the year due
+PAGE_ROWS = 200  # rows per HTML page of the portal and overdue lists (3,214 portals rendered take ~2 s)
 
 
 def nav(datasette) -> list[dict]:
@@ -74,6 +76,21 @@ def _years(request, fallback: list[int]) -> list[int]:
 
 class _BadRequest(ValueError):
     pass
+
+
+def paginate(rows: list, request) -> tuple[list, dict]:
+    """The rows of `?page=N` (PAGE_ROWS each) and the pager: page, pages, total, prev/next query strings."""
+    pages = max(1, -(-len(rows) // PAGE_ROWS))
+    value = request.args.get("page") or "1"
+    page = min(max(int(value), 1), pages) if value.isdigit() else 1
+    args = [(key, v) for key in request.args for v in request.args.getlist(key) if key != "page"]
+
+    def link(n: int) -> str:
+        return "?" + urlencode(args + [("page", n)])
+
+    return rows[(page - 1) * PAGE_ROWS: page * PAGE_ROWS], {
+        "page": page, "pages": pages, "total": len(rows), "first": (page - 1) * PAGE_ROWS + 1,
+        "prev": link(page - 1) if page > 1 else None, "next": link(page + 1) if page < pages else None}
 
 
 def _report_years(db) -> list[int]:
@@ -147,8 +164,9 @@ async def overdue_page(datasette, request):
                                              if r["status"] == "overdue"])
     if as_json:
         return _json({"year": year, "rows": rows})
+    shown, pager = paginate(rows, request)
     return await _render(datasette, request, "govwatch_overdue.html", "overdue",
-                         {"year": year, "rows": rows, "scope": scope,
+                         {"year": year, "rows": shown, "pager": pager, "scope": scope,
                           "deadline": rows[0]["deadline"] if rows else f"{year + 1}-04-01",
                           "json_url": datasette.urls.path("/-/overdue.json") + (
                               f"?{request.query_string}" if request.query_string else "")})
@@ -185,8 +203,9 @@ async def portals_page(datasette, request):
         rows = [row for row in rows if row["status"] == wanted]
     if request.url_vars.get("format") == "json":
         return _json({"counts": counts, "rows": rows})
+    shown, pager = paginate(rows, request)
     return await _render(datasette, request, "govwatch_portals.html", "portals",
-                         {"rows": rows, "counts": counts, "wanted": wanted,
+                         {"rows": shown, "pager": pager, "counts": counts, "wanted": wanted,
                           "json_url": datasette.urls.path("/-/portals.json") + (
                               f"?{request.query_string}" if request.query_string else "")})
 
