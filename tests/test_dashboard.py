@@ -282,8 +282,8 @@ def test_coverage_page_totals_picture_and_drill_down(client, corpus):
     assert "芜湖市弋江区司法局" in province  # a department's report beside its government's
     city = client.get(f"/-/coverage?province=340000&city=340200&year={DUE}").text
     assert "镜湖区" in city and "合肥市" not in city and "瑶海区" not in city
-    assert client.get("/-/coverage?province=亚特兰蒂斯").status_code == 200  # an error message, not a crash
-    assert "unknown province" in client.get("/-/coverage?province=亚特兰蒂斯").text
+    unknown = client.get("/-/coverage?province=亚特兰蒂斯")
+    assert unknown.status_code == 400 and "unknown province" in unknown.text  # a message, not a crash
     assert client.get("/-/coverage.json?year=20x3").status_code == 400
 
 

@@ -53,10 +53,10 @@ async def _allowed(datasette, request) -> None:
         raise Forbidden("view-instance")
 
 
-async def _render(datasette, request, template: str, page: str, context: dict) -> Response:
+async def _render(datasette, request, template: str, page: str, context: dict, status: int = 200) -> Response:
     titles = (datasette.plugin_config("govwatch") or {}).get("pages", {})
     context = {"page_key": page, "page_title": titles.get(page, {}).get("title", page), **context}
-    return Response.html(await datasette.render_template(template, context, request=request))
+    return Response.html(await datasette.render_template(template, context, request=request), status=status)
 
 
 async def _read(datasette, fn):
@@ -69,13 +69,9 @@ def _years(request, fallback: list[int]) -> list[int]:
     years = []
     for value in request.args.getlist("year"):
         if not value.strip().isdigit() or not 1990 <= int(value) <= 2100:
-            raise _BadRequest(f"year must be a year such as 2023, not {value!r}")
+            raise ValueError(f"year must be a year such as 2023, not {value!r}")
         years.append(int(value))
     return sorted(set(years)) or fallback
-
-
-class _BadRequest(ValueError):
-    pass
 
 
 def paginate(rows: list, request) -> tuple[list, dict]:
@@ -120,9 +116,9 @@ async def coverage_page(datasette, request):
     try:
         scope = resolve_province(province) if province else None
         years = _years(request, list(range(due - COVERAGE_YEARS + 1, due + 1)) if scope else [due])
-    except (ValueError, _BadRequest) as exc:
+    except ValueError as exc:
         return _json({"error": str(exc)}, 400) if as_json else await _render(
-            datasette, request, "govwatch_error.html", "coverage", {"error": str(exc)})
+            datasette, request, "govwatch_error.html", "coverage", {"error": str(exc)}, 400)
 
     def query(db):
         rows = coverage(db, None, years=years, province=scope.code if scope else None)
@@ -158,7 +154,7 @@ async def overdue_page(datasette, request):
         scope = resolve_province(province) if province else None
     except ValueError as exc:
         return _json({"error": str(exc)}, 400) if as_json else await _render(
-            datasette, request, "govwatch_error.html", "overdue", {"error": str(exc)})
+            datasette, request, "govwatch_error.html", "overdue", {"error": str(exc)}, 400)
     rows = await _read(datasette, lambda db: [r for r in coverage(db, None, years=[year], today=today,
                                                                   province=scope.code if scope else None)
                                              if r["status"] == "overdue"])
