@@ -31,8 +31,10 @@ from crawler.registry import sync_config  # noqa: E402
 # channel URLs whose secrets must never be served (bot token and signing secret, a password, a path token)
 CHANNELS = ["dingtalk://SIGNsecret42@TOKENdingtalk9f8e7d6c5b4a/",
             "mailtos://alerts:PASSWORDmail77@smtp.example.com",
-            "json://127.0.0.1:9/hook/a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"]
-SECRETS = ["SIGNsecret42", "TOKENdingtalk9f8e7d6c5b4a", "PASSWORDmail77", "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"]
+            "json://127.0.0.1:9/hook/a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
+            "tgram://123456789:AAHtelegramBotTokenSecret0123456789a/987654321"]
+SECRETS = ["SIGNsecret42", "TOKENdingtalk9f8e7d6c5b4a", "PASSWORDmail77", "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
+           "AAHtelegramBotTokenSecret0123456789a"]
 CONFIG = f"""
 [alerts]
 urls = {json.dumps(CHANNELS)}
