@@ -36,6 +36,7 @@ class CrawlSettings:
     max_page_bytes: int = 20 * 1024 * 1024
     max_attachment_bytes: int = 30 * 1024 * 1024
     max_list_pages: int = 50
+    max_list_items: int = 1000  # items taken from one list page (a flat page of 10,000 links is cut, logged)
     retry_times: int = 3
 
 
@@ -159,6 +160,9 @@ def _section(cls, table, label: str, locate: "_Locator"):
         if settings.download_delay < 0:
             raise ConfigError(f"{locate.key('download_delay')}: download_delay must be >= 0")
         _check_schedule(settings.schedule, locate.key("schedule"))
+    if isinstance(settings, CrawlSettings) and settings.max_list_items < 1:
+        raise ConfigError(f"{locate.key('max_list_items')}: [crawl] max_list_items must be >= 1, "
+                          f"got {settings.max_list_items!r}")
     if isinstance(settings, DedupeSettings) and not 0 < settings.threshold <= 1:
         raise ConfigError(f"{locate.key('threshold')}: threshold must be in (0, 1]")
     return settings

@@ -77,8 +77,8 @@ class StorePipeline:
             if self.writer is not None:
                 self.outstanding[outcome.portal_id] -= 1
             stats = spider.stats_by_portal[outcome.portal_id]
-            if outcome.error:
-                spider.note_error(outcome.portal_id, f"store failed for {outcome.url}: {outcome.error}")
+            if outcome.error:  # its fetch_state row stays unstored: the next run asks for it again
+                spider.note_not_stored(outcome.portal_id, outcome.url, f"store failed: {outcome.error}")
                 continue
             if outcome.created:
                 stats.documents += 1

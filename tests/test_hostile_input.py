@@ -122,3 +122,22 @@ def test_a_flat_list_page_of_10000_links_parses_in_linear_time(layout):
     cpu = time.process_time() - started
     assert len(listed.items) == 10_000 and listed.items[9_999].date == "2023-01-04"
     assert cpu < 30, f"{cpu:.1f} s CPU for 10,000 links (linear: ~1 s; it was 290 s)"
+
+
+def test_a_crawl_takes_at_most_max_list_items_from_a_page_and_cuts_long_documents(tmp_path):
+    from crawler.crawl.runner import crawl
+    from crawler.demo.server import PortalServer
+    from storage import connect
+    from test_nothing_lost import PagedSite, item
+
+    site = PagedSite("p", "示例县人民政府", [item(n) for n in range(50)])
+    site.per_page = 50
+    with PortalServer([site], offsite=False) as server:
+        config = server.write_config(tmp_path / "g.toml", download_delay=0, autothrottle=False, max_list_items=20)
+        summary = crawl(config, tmp_path / "g.db", timeout=120, settings={"GOVWATCH_MAX_DOCUMENT_CHARS": 300})
+    assert summary.portals["p"].status == "ok" and summary.portals["p"].new_documents == 20, summary.log[-3000:]
+    assert "holds 50 items, only the first 20 are taken ([crawl] max_list_items)" in summary.log
+    rows = list(connect(tmp_path / "g.db").execute("SELECT text, text_sources FROM documents"))
+    assert len(rows) == 20
+    for text, sources in rows:
+        assert len(text) <= 300 and {"from": "truncated", "chars": len(text)} in json.loads(sources)
