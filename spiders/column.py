@@ -356,8 +356,10 @@ class ColumnSpider(scrapy.Spider):
         # one retry: a discovery surveys a portal within its deadline, the crawl proper retries in full
         meta = {"portal_id": portal_id, "kind": kind, "discovery": True, "parent_score": parent_score,
                 "asked": url, "download_timeout": min(left, self.page_timeout), "max_retry_times": 1}
+        # a discovery under way goes ahead of those not started: its clock is running
+        priority = LIST_PRIORITY + (kind != "home")
         return scrapy.Request(url, meta=meta, callback=self.parse_discovery, errback=self.on_discovery_error,
-                              dont_filter=True, priority=LIST_PRIORITY)
+                              dont_filter=True, priority=priority)
 
     def parse_discovery(self, response):
         meta = response.meta
