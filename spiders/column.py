@@ -135,6 +135,7 @@ class ColumnSpider(scrapy.Spider):
         spider.discovery_pages = max(1, settings.getint("GOVWATCH_DISCOVERY_PAGES", 20))
         spider.page_timeout = max(1.0, settings.getfloat("DOWNLOAD_TIMEOUT", 60.0))
         crawler.signals.connect(spider._on_request, signal=signals.request_reached_downloader)
+        crawler.signals.connect(spider._on_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         if spider.mode == "crawl":
@@ -236,6 +237,14 @@ class ColumnSpider(scrapy.Spider):
         portal_id = request.meta.get("portal_id")
         if portal_id in self.stats_by_portal:
             self.stats_by_portal[portal_id].requests += 1
+
+    def _on_dropped(self, request, **kwargs) -> None:
+        # the scheduler drops a request it has seen: for a detail page, a redirect or meta refresh (a loop)
+        # to a page already asked for
+        entry = request.meta.get("entry")
+        if entry is not None and request.meta.get("portal_id") in self.stats_by_portal:
+            self.note_not_stored(request.meta["portal_id"], entry.url,
+                                 f"redirected to a page already requested in this crawl ({request.url})")
 
     def _on_idle(self) -> None:
         # every discovery ends in a callback or at its deadline; one that lost its requests some other way

@@ -272,13 +272,16 @@ def test_a_list_page_failing_mid_paging_makes_the_run_an_error_and_the_next_page
 
 def test_a_tiny_page_fails_alone_a_same_host_meta_refresh_is_followed(tmp_path):
     site = PagedSite("p", "示例县人民政府", [item(n) for n in range(30)])
-    moved, tiny = site.items[4], site.items[7]
+    moved, tiny, looping = site.items[4], site.items[7], site.items[9]
     with PortalServer([site], offsite=False) as server:
         refresh = '<html><head><meta http-equiv="refresh" content="0;url=/moved/4.html"></head></html>'
         assert len(refresh) < 100  # a bare meta-refresh page, as small as the one that blocked a portal
         site.faults[moved.path] = Response.html(refresh)
         site.faults["/moved/4.html"] = site.detail(moved)
         site.faults[tiny.path] = Response.html("<html><body></body></html>")
+        # refreshes that go round in a circle end (and the page stays unstored)
+        site.faults[looping.path] = Response.html('<meta http-equiv="refresh" content="0;url=/loop/b.html">')
+        site.faults["/loop/b.html"] = Response.html(f'<meta http-equiv="refresh" content="0;url={looping.path}">')
         config = config_for(server, tmp_path / "g.toml")
         db_path = tmp_path / "g.db"
         summary = crawl(config, db_path, timeout=120)
@@ -286,9 +289,14 @@ def test_a_tiny_page_fails_alone_a_same_host_meta_refresh_is_followed(tmp_path):
         assert p.status == "ok", (p, summary.log[-3000:])  # one tiny page blocks nothing
         assert p.pages == 3  # paging went on to the end
         stored = stored_urls(db_path, "p")
-        assert len(stored) == 29 and canonicalize(site.url(tiny)) not in stored
+        assert len(stored) == 28 and not {canonicalize(site.url(tiny)), canonicalize(site.url(looping))} & stored
         assert server.url("p", "/moved/4.html") in stored  # the refresh was followed, its target stored
-        assert "suspiciously tiny" in p.reason and "1 pages not stored yet" in p.reason
+        assert "2 pages not stored yet" in p.reason
+        assert detail_hits(server, "/loop/b.html") <= 5
+        errors = dict(connect(db_path).execute("SELECT url, error FROM fetch_state WHERE status != 200 "
+                                               "AND kind = 'detail'").fetchall())
+        assert "suspiciously tiny" in errors[canonicalize(site.url(tiny))]
+        assert "redirected to a page already requested" in errors[canonicalize(site.url(looping))]
 
 
 def test_a_portal_answering_mostly_tiny_pages_is_blocked(tmp_path):
