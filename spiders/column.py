@@ -19,16 +19,13 @@ portal, found (URL + score) / none / unreachable / blocked (see `crawler.crawl.d
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.asyncio import call_later
 
 from crawler.config import Portal, load_config
 from crawler.crawl.attachments import (AttachmentText, attachment_name, cap_text, extract_attachment,
@@ -36,9 +33,11 @@ from crawler.crawl.attachments import (AttachmentText, attachment_name, cap_text
 from crawler.crawl.fetchstate import ROBOTS_DISALLOWED, FetchState, content_hash
 from crawler.middlewares import BlockedPage, OffsiteRequest, SuspiciousPage
 from crawler.urls import canonicalize
-from spiders.adapters import ListEntry, PageRequest, decode_html, parse_list
+from spiders.adapters import ListEntry, PageRequest, parse_list
 from spiders.adapters.common import FILE_HREF
-from spiders.discovery import BLOCKED, FOUND, Discovery, DiscoveryResult
+from spiders.discovering import DiscoveryCallbacks, home_portals
+from spiders.discovery import Discovery, DiscoveryResult
+from spiders.outcomes import PortalStats, charset, failure_reason, header, with_url
 from spiders.scope import ScopeIndex
 from storage import retry_write
 
@@ -51,39 +50,9 @@ MODES = ("crawl", "discover")
 MIN_SUSPICIOUS_TO_BLOCK = 3
 
 
-@dataclass
-class PortalStats:
-    """What one portal's crawl did; streamed as progress and written to crawl_runs/portals at the end."""
-
-    portal: str
-    status: str = "running"
-    reason: str | None = None
-    requests: int = 0
-    pages: int = 0  # list pages fetched (304s included)
-    documents: int = 0  # new documents stored
-    changed: int = 0  # stored documents whose content changed
-    reports: int = 0  # new annual reports
-    errors: int = 0
-    offsite_skipped: int = 0
-    answers: int = 0  # pages answered as pages (list, detail, discovery)
-    suspicious: int = 0  # answers that were no page (tiny, 521 without a challenge)
-    retried: int = 0  # detail pages left unstored by earlier runs, asked for again in this one
-    unstored: int = 0  # detail pages not stored when the run ended, to be asked for again
-    given_up: int = 0  # detail pages that failed every try (`GOVWATCH_MAX_TRIES`)
-    family: str | None = None
-    columns: list[str] = field(default_factory=list)
-    discovery: dict | None = None  # the DiscoveryResult of a portal crawled from its home page
-    error_messages: list[str] = field(default_factory=list)
-    paging_stopped: str | None = None  # why a column's paging could not reach its end
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["error_messages"] = data["error_messages"][-5:]
-        return data
-
-
-class ColumnSpider(scrapy.Spider):
+class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
     name = "column"
+    LIST_PRIORITY = LIST_PRIORITY
 
     def __init__(self, config: str | None = None, portals: str | list | None = None, db: str | None = None,
                  run_ids: dict | str | None = None, progress=None, mode: str = "crawl",
@@ -94,7 +63,7 @@ class ColumnSpider(scrapy.Spider):
         self.mode = mode
         if mode == "discover":
             self.config = load_config(config) if config else None
-            selected = _home_portals(homes)
+            selected = home_portals(homes)
         else:
             if config is None:
                 raise ValueError("the column spider needs -a config=PATH (and optionally -a portals=ID,ID)")
@@ -223,7 +192,7 @@ class ColumnSpider(scrapy.Spider):
 
     def note_not_stored(self, portal_id: str, url: str, reason: str, status: int | None = None) -> None:
         """A scheduled detail page failed: the reason goes on its fetch_state row (which stays unstored)."""
-        self.note_error(portal_id, _with_url(reason, url))
+        self.note_error(portal_id, with_url(reason, url))
         if self.fetch_state is not None:
             self._write(f"the failure of {url}", self.fetch_state.fail, url, reason, status=status)
 
@@ -245,16 +214,6 @@ class ColumnSpider(scrapy.Spider):
         if entry is not None and request.meta.get("portal_id") in self.stats_by_portal:
             self.note_not_stored(request.meta["portal_id"], entry.url,
                                  f"redirected to a page already requested in this crawl ({request.url})")
-
-    def _on_idle(self) -> None:
-        # every discovery ends in a callback or at its deadline; one that lost its requests some other way
-        # (dropped by the scheduler) must still end, and a crawl portal then gets its columns
-        open_discoveries = [pid for pid, d in self.discoveries.items() if not d.done]
-        requests = [r for pid in open_discoveries for r in self._finish_discovery(pid)]
-        for request in requests:
-            self.crawler.engine.crawl(request)
-        if requests:
-            raise DontCloseSpider
 
     def _on_closed(self, spider, reason) -> None:
         for pid in [pid for pid, d in self.discoveries.items() if not d.done]:
@@ -348,104 +307,6 @@ class ColumnSpider(scrapy.Spider):
             return PageRequest(api, family=family or None)
         return PageRequest(url)
 
-    # ----- discovery
-    def _start_discovery(self, portal_id: str) -> scrapy.Request:
-        portal = self.portals[portal_id]
-        discovery = Discovery(portal_id, canonicalize(portal.home),
-                              lambda url: self.scope_index.allows(portal_id, url), max_pages=self.discovery_pages)
-        discovery.deadline = time.monotonic() + self.discovery_timeout
-        self.discoveries[portal_id] = discovery
-        self._timers[portal_id] = call_later(self.discovery_timeout, self._discovery_deadline, portal_id)
-        return self._discovery_request(portal_id, discovery.home, kind="home")
-
-    def _discovery_request(self, portal_id: str, url: str, *, kind: str, parent_score: float = 0) -> scrapy.Request:
-        discovery = self.discoveries[portal_id]
-        discovery.outstanding += 1
-        left = max(1.0, discovery.deadline - time.monotonic())
-        # one retry: a discovery surveys a portal within its deadline, the crawl proper retries in full
-        meta = {"portal_id": portal_id, "kind": kind, "discovery": True, "parent_score": parent_score,
-                "asked": url, "download_timeout": min(left, self.page_timeout), "max_retry_times": 1}
-        # a discovery under way goes ahead of those not started: its clock is running
-        priority = LIST_PRIORITY + (kind != "home")
-        return scrapy.Request(url, meta=meta, callback=self.parse_discovery, errback=self.on_discovery_error,
-                              dont_filter=True, priority=priority)
-
-    def parse_discovery(self, response):
-        meta = response.meta
-        portal_id = meta["portal_id"]
-        discovery = self.discoveries[portal_id]
-        discovery.outstanding -= 1
-        if discovery.done:
-            return []
-        self.stats_by_portal[portal_id].answers += 1
-        html = decode_html(response.body, _header(response, "Content-Type"))
-        follow = []
-        if meta["kind"] == "home":
-            for url, score in discovery.home_page(html, response.url):
-                follow.append(self._discovery_request(portal_id, url, kind="discovery", parent_score=score))
-        else:
-            discovery.sub_page(html, response.url, meta["parent_score"], asked=meta["asked"])
-        return follow + self._discovery_step(portal_id)
-
-    def on_discovery_error(self, failure):
-        request = failure.request
-        portal_id = request.meta["portal_id"]
-        discovery = self.discoveries[portal_id]
-        discovery.outstanding -= 1
-        if discovery.done:
-            return []
-        exc = failure.value
-        reason = _failure_reason(failure)
-        if isinstance(exc, BlockedPage) or self.is_blocked(portal_id):
-            discovery.blocked = self.stats_by_portal[portal_id].reason or reason
-            return self._finish_discovery(portal_id)
-        if request.meta["kind"] == "home":
-            discovery.home_error = _with_url(reason, request.url)
-            if isinstance(exc, SuspiciousPage):
-                discovery.blocked = discovery.home_error
-            return self._finish_discovery(portal_id)
-        discovery.refused(request.meta["asked"], reason)
-        return self._discovery_step(portal_id)
-
-    def _discovery_step(self, portal_id: str) -> list[scrapy.Request]:
-        discovery = self.discoveries[portal_id]
-        if discovery.outstanding > 0:
-            return []
-        verify = discovery.to_verify()
-        if verify is not None:
-            return [self._discovery_request(portal_id, verify, kind="discovery")]
-        return self._finish_discovery(portal_id)
-
-    def _discovery_deadline(self, portal_id: str) -> None:
-        if not self.discoveries[portal_id].done and self.crawler.engine.spider is not None:
-            for request in self._finish_discovery(portal_id, timed_out=True):
-                self.crawler.engine.crawl(request)
-
-    def _finish_discovery(self, portal_id: str, *, timed_out: bool = False) -> list[scrapy.Request]:
-        """Rank what the discovery found; in a crawl, the found columns' first list requests."""
-        discovery = self.discoveries[portal_id]
-        discovery.done = True
-        timer = self._timers.pop(portal_id, None)
-        if timer is not None:
-            timer.cancel()
-        result = discovery.result(timed_out=self.discovery_timeout if timed_out else None)
-        self.discovered[portal_id] = result
-        stats = self.stats_by_portal[portal_id]
-        stats.discovery = result.as_dict()
-        if self.progress is not None:
-            self.progress({"event": "discovered", **result.as_dict()})
-        if result.status == BLOCKED:
-            self.mark_blocked(portal_id, result.reason or "blocked", discovery.home)
-        if self.mode == "discover":
-            return []
-        if result.status != FOUND:
-            if stats.status != "blocked":
-                stats.status = "error"
-                stats.reason = result.reason if result.status != "none" else \
-                    f"no 法治政府建设 column found from {discovery.home}"
-            return []
-        return self.column_requests(portal_id, result.columns)
-
     # ----- list pages
     def list_request(self, portal_id: str, page: PageRequest, *, column: str, number: int) -> scrapy.Request:
         meta = {"portal_id": portal_id, "kind": "list", "page_request": page, "column": column,
@@ -489,7 +350,7 @@ class ColumnSpider(scrapy.Spider):
         if page_req.family:
             context["family"] = page_req.family
         page = parse_list(response.body, response.url, cms=portal.cms, context=context,
-                          content_type=_header(response, "Content-Type"))
+                          content_type=header(response, "Content-Type"))
         stats.family = stats.family or page.family
         items = page.items
         if len(items) > self.max_list_items:
@@ -521,7 +382,7 @@ class ColumnSpider(scrapy.Spider):
             # the list page counts as seen together with its new items written down as scheduled: after a
             # crash either both are there (and the items are asked for again) or neither (and the page is)
             self.fetch_state.record(key, portal_id=portal_id, kind="list", status=response.status,
-                                    etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
+                                    etag=header(response, "ETag"), last_modified=header(response, "Last-Modified"),
                                     body_hash=content_hash(response.body))
             if shell:
                 self.fetch_state.record(key, portal_id=portal_id, kind="list", status=response.status,
@@ -578,16 +439,16 @@ class ColumnSpider(scrapy.Spider):
         meta = response.meta
         portal_id, entry = meta["portal_id"], meta["entry"]
         portal = self.portals[portal_id]
-        ctype = _header(response, "Content-Type") or ""
+        ctype = header(response, "Content-Type") or ""
         if meta.get("is_document") or (is_attachment_url(response.url) and "html" not in ctype.lower()):
             att = extract_attachment(response.url, attachment_name(response.url, entry.title), response.body, ctype)
             record_title, page_text, published, site_name = entry.title, "", entry.date, None
             region = adcode = source = author = None
             attachments = [att]
         else:
-            charset = _charset(ctype)
+            encoding = charset(ctype)
             try:
-                analysed = analyse(response.body, response.url, charset=charset)
+                analysed = analyse(response.body, response.url, charset=encoding)
             except ExtractError as exc:
                 self.note_not_stored(portal_id, entry.url, f"{response.url}: {exc}")
                 return None
@@ -615,8 +476,8 @@ class ColumnSpider(scrapy.Spider):
             "published_at": published, "source": source, "author": author, "region": region, "adcode": adcode,
             "report_year": year, "doc_type": doc_type, "site_name": site_name,
             "attachments": [a.as_dict() for a in attachments], "text_sources": sources,
-            "_list_url": entry.url, "_list_entry": entry.fingerprint, "_etag": _header(response, "ETag"),
-            "_last_modified": _header(response, "Last-Modified"), "_content_hash": content_hash(response.body),
+            "_list_url": entry.url, "_list_entry": entry.fingerprint, "_etag": header(response, "ETag"),
+            "_last_modified": header(response, "Last-Modified"), "_content_hash": content_hash(response.body),
         }
 
     async def _attachments(self, portal: Portal, response, links) -> list[AttachmentText]:
@@ -646,10 +507,10 @@ class ColumnSpider(scrapy.Spider):
             if att_response.status != 200:
                 results.append(AttachmentText(url, name, "error", "", f"HTTP {att_response.status}"))
                 continue
-            result = extract_attachment(url, name, att_response.body, _header(att_response, "Content-Type"))
+            result = extract_attachment(url, name, att_response.body, header(att_response, "Content-Type"))
             self._write(f"attachment {url}", self.fetch_state.record, url, portal_id=portal.id, kind="attachment",
-                        status=200, etag=_header(att_response, "ETag"),
-                        last_modified=_header(att_response, "Last-Modified"),
+                        status=200, etag=header(att_response, "ETag"),
+                        last_modified=header(att_response, "Last-Modified"),
                         body_hash=content_hash(att_response.body))
             results.append(result)
         return results
@@ -663,7 +524,7 @@ class ColumnSpider(scrapy.Spider):
         exc = failure.value
         kind = request.meta.get("kind")
         entry = request.meta.get("entry")
-        reason = _failure_reason(failure)
+        reason = failure_reason(failure)
         if isinstance(exc, IgnoreRequest) and not isinstance(exc, (HttpError, SuspiciousPage, BlockedPage,
                                                                      OffsiteRequest)):
             if "robots" in str(exc).lower():
@@ -681,55 +542,15 @@ class ColumnSpider(scrapy.Spider):
                             request.meta["page_request"].key, portal_id=portal_id, kind="list",
                             status=exc.response.status)
             if not isinstance(exc, BlockedPage):
-                self.stop_paging(portal_id, request.meta["column"], _with_url(reason, request.url))
+                self.stop_paging(portal_id, request.meta["column"], with_url(reason, request.url))
             return
         if entry is None:
             if not isinstance(exc, BlockedPage):
-                self.note_error(portal_id, _with_url(reason, request.url))
+                self.note_error(portal_id, with_url(reason, request.url))
             return
         status = exc.response.status if isinstance(exc, HttpError) else None
         if isinstance(exc, BlockedPage):
             reason = f"portal blocked: {reason}"
-        self.note_not_stored(portal_id, entry.url, _with_url(reason, request.url), status=status)
+        self.note_not_stored(portal_id, entry.url, with_url(reason, request.url), status=status)
 
 
-def _failure_reason(failure) -> str:
-    exc = failure.value
-    if isinstance(exc, HttpError):
-        return f"HTTP {exc.response.status}"
-    if isinstance(exc, (BlockedPage, SuspiciousPage)):
-        return exc.reason
-    text = str(exc) or type(exc).__name__
-    return text if isinstance(exc, IgnoreRequest) else f"{type(exc).__name__}: {text}"
-
-
-def _with_url(reason: str, url: str) -> str:
-    return reason if url in reason else f"{reason} ({url})"
-
-
-def _home_portals(homes) -> list[Portal]:
-    """Portals for discovery-only mode from [{"id": ..., "home": ...}] (or its JSON, or a JSON Lines file)."""
-    if isinstance(homes, str):
-        text = homes.strip()
-        if not text.startswith("["):
-            with open(text, encoding="utf-8") as handle:
-                text = "[" + ",".join(line for line in handle.read().splitlines() if line.strip()) + "]"
-        homes = json.loads(text)
-    portals, seen = [], set()
-    for row in homes or []:
-        if row["id"] in seen:
-            raise ValueError(f"duplicate portal id {row['id']!r} in the homes to discover")
-        seen.add(row["id"])
-        portals.append(Portal(id=row["id"], home=row["home"], allowed_hosts=tuple(row.get("allowed_hosts") or ())))
-    return portals
-
-
-def _header(response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
-
-
-def _charset(content_type: str | None) -> str | None:
-    if content_type and "charset=" in content_type.lower():
-        return content_type.lower().split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
-    return None

@@ -142,9 +142,10 @@ class Discovery:
     OPEN_BEST = 5  # candidates opened at depth 2 (their sub-columns, such as 报告公示)
     VERIFY = 3  # candidates at most fetched only to check they answer
 
-    def __init__(self, portal_id: str, home: str, allows, *, max_pages: int = 20):
+    def __init__(self, portal_id: str, home: str, allows, *, max_pages: int = 20, deadline: float = 0.0):
         self.portal_id = portal_id
         self.home = home
+        self.deadline = deadline  # time.monotonic() by which it ends
         self.allows = allows
         self.budget = max(1, max_pages) - 1  # pages after the home page
         self.candidates: dict[str, Candidate] = {}
