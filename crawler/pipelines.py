@@ -49,7 +49,8 @@ class StorePipeline:
         spider = self.crawler.spider
         doc = {k: v for k, v in item.items() if not k.startswith("_")}
         job = Job(doc, spider.run_ids.get(doc["portal_id"]), item.get("_list_url") or doc["url"], {
-            "portal_id": doc["portal_id"], "kind": "detail", "status": 200, "etag": item.get("_etag"),
+            "portal_id": doc["portal_id"], "kind": "detail", "status": item.get("_status", 200),
+            "etag": item.get("_etag"),
             "last_modified": item.get("_last_modified"), "body_hash": item.get("_content_hash"),
             "list_entry": item.get("_list_entry")})
         if self.writer is not None:

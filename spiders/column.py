@@ -30,7 +30,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.config import Portal, load_config
 from crawler.crawl.attachments import (AttachmentText, attachment_name, cap_text, extract_attachment,
                                        is_attachment_url, merge_text)
-from crawler.crawl.fetchstate import ROBOTS_DISALLOWED, FetchState, content_hash
+from crawler.crawl.fetchstate import ROBOTS_DISALLOWED, SCHEDULED, FetchState, content_hash
 from crawler.middlewares import BlockedPage, OffsiteRequest, SuspiciousPage
 from crawler.urls import canonicalize
 from spiders.adapters import ListEntry, PageRequest, parse_list
@@ -444,7 +444,7 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
             att = extract_attachment(response.url, attachment_name(response.url, entry.title), response.body, ctype)
             record_title, page_text, published, site_name = entry.title, "", entry.date, None
             region = adcode = source = author = None
-            attachments = [att]
+            attachments, passing = [att], []
         else:
             encoding = charset(ctype)
             try:
@@ -456,7 +456,7 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
             record_title = record.title or entry.title
             page_text, published, site_name = record.text, record.published_at or entry.date, analysed.site_name
             region, adcode, source, author = record.region, record.adcode, record.source, record.author
-            attachments = await self._attachments(portal, response, analysed.attachments)
+            attachments, passing = await self._attachments(portal, response, analysed.attachments)
         text, sources, from_attachments = merge_text(page_text, attachments)
         text, truncated = cap_text(text, self._setting("GOVWATCH_MAX_DOCUMENT_CHARS"))
         if truncated:
@@ -471,7 +471,7 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
                                                 url=response.url)
         else:
             doc_type, year = record.doc_type, record.report_year
-        return {
+        document = {
             "url": response.url, "portal_id": portal_id, "title": record_title, "text": text,
             "published_at": published, "source": source, "author": author, "region": region, "adcode": adcode,
             "report_year": year, "doc_type": doc_type, "site_name": site_name,
@@ -479,9 +479,17 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
             "_list_url": entry.url, "_list_entry": entry.fingerprint, "_etag": header(response, "ETag"),
             "_last_modified": header(response, "Last-Modified"), "_content_hash": content_hash(response.body),
         }
+        if passing:
+            # stored as it is, and still unstored in fetch_state: the next run fetches the page again, for
+            # the attachment text it lacks (bounded by the same tries)
+            document["_status"] = SCHEDULED
+            self.note_not_stored(portal_id, entry.url, "; ".join(passing))
+        return document
 
-    async def _attachments(self, portal: Portal, response, links) -> list[AttachmentText]:
+    async def _attachments(self, portal: Portal, response, links) -> tuple[list[AttachmentText], list[str]]:
+        """(the attachments' text, why those that failed for a passing reason failed: a 5xx, a timeout)."""
         results: list[AttachmentText] = []
+        passing: list[str] = []
         seen: set[str] = set()
         max_bytes = self._setting("GOVWATCH_MAX_ATTACHMENT_BYTES")
         for url, label in links:
@@ -500,12 +508,14 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
             except Exception as exc:  # noqa: BLE001
                 text = f"{type(exc).__name__}: {exc}"
                 status = "too_large" if "max size" in text or "Cancel" in type(exc).__name__ else "error"
-                if isinstance(exc, BlockedPage):
-                    status = "error"
                 results.append(AttachmentText(url, name, status, "", text[:300]))
+                if status == "error" and not (isinstance(exc, IgnoreRequest) and not isinstance(exc, BlockedPage)):
+                    passing.append(f"attachment {url}: {text[:200]}")
                 continue
             if att_response.status != 200:
                 results.append(AttachmentText(url, name, "error", "", f"HTTP {att_response.status}"))
+                if att_response.status >= 500 or att_response.status in (408, 429):
+                    passing.append(f"attachment {url}: HTTP {att_response.status}")
                 continue
             result = extract_attachment(url, name, att_response.body, header(att_response, "Content-Type"))
             self._write(f"attachment {url}", self.fetch_state.record, url, portal_id=portal.id, kind="attachment",
@@ -513,7 +523,7 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
                         last_modified=header(att_response, "Last-Modified"),
                         body_hash=content_hash(att_response.body))
             results.append(result)
-        return results
+        return results, passing
 
     # ----- errors
     def on_error(self, failure):

@@ -53,6 +53,11 @@ class PagedSite(Portal):
         super().__init__(*args, **kw)
         self.faults: dict[str, Response] = {}
 
+    def dispatch(self, request):
+        if request.path in self.faults:  # attachments too
+            return self.faults[request.path]
+        return super().dispatch(request)
+
     def handle(self, request):
         if request.path == self.column_path:
             number = int(request.params.get("page", "1"))
@@ -68,8 +73,6 @@ class PagedSite(Portal):
             return Response.html(f"<html><head><title>{self.name}</title></head><body><ul class='list'>{rows}"
                                  f"</ul><div class='page'>共{len(pages)}页 {nav}</div></body></html>",
                                  last_modified=self.modified)
-        if request.path in self.faults:
-            return self.faults[request.path]
         found = self.item_by_path(request.path)
         if found is None:
             return None
@@ -79,6 +82,7 @@ class PagedSite(Portal):
 
     def detail(self, found: Item) -> Response:
         body = "".join(f"<p>{p}</p>" for p in found.paragraphs)
+        body += "".join(f'<p><a href="{a.path}">{a.label}</a></p>' for a in found.attachments)
         return Response.html(f"<html><head><title>{found.title}_{self.name}</title></head><body>"
                              f"<h1>{found.title}</h1><div class='info'>发布时间：{found.published} 来源：{found.source}"
                              f"</div><div id='zoom'>{body}</div></body></html>", last_modified=found.published_dt)
@@ -181,6 +185,34 @@ def _query(db_path, sql, params=()):
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the writer process through /proc")
+def test_a_notice_whose_attachment_fails_is_fetched_again_for_its_text(tmp_path):
+    from crawler.demo.server import Attachment
+    from crawler.demo.sites import make_docx
+
+    report = item(0)
+    notice = Item(title=report.title, kind="notice", published=report.published, paragraphs=["详见附件。"],
+                  attachments=[Attachment(f"{report.title}.docx", "report.docx", make_docx(report.title, report.paragraphs),
+                                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document")])
+    site = PagedSite("p", "示例县人民政府", [notice] + [item(n) for n in range(1, 5)])
+    with PortalServer([site], offsite=False) as server:
+        config = config_for(server, tmp_path / "g.toml")
+        path = site.items[0].attachments[0].path
+        site.faults[path] = error_500()
+        db_path = tmp_path / "g.db"
+        first = crawl(config, db_path, timeout=120)
+        assert first.portals["p"].status == "ok" and "1 pages not stored yet" in first.portals["p"].reason, first
+        url = canonicalize(site.url(site.items[0]))
+        text = connect(db_path).execute("SELECT text FROM documents WHERE url = ?", [url]).fetchone()[0]
+        assert "主要举措" not in text  # stored without the attachment's text ...
+        del site.faults[path]
+        server.clear_log()
+        second = crawl(config, db_path, timeout=120)
+        assert second.portals["p"].status == "ok" and second.portals["p"].reason is None
+        assert detail_hits(server, path) == 1  # ... and fetched again, although the list answered 304
+        text = connect(db_path).execute("SELECT text FROM documents WHERE url = ?", [url]).fetchone()[0]
+        assert "主要举措和成效" in text
+
+
 def test_a_writer_killed_near_the_end_loses_nothing_for_good(tmp_path):
     from test_reliability import mark_baseline_done
 
