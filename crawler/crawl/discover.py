@@ -56,8 +56,11 @@ def discover_portals(homes, *, config: str | os.PathLike | None = None, per_port
         overrides["GOVWATCH_DISCOVERY_TIMEOUT"] = float(per_portal_timeout)
     deadline = float(overrides.get("GOVWATCH_DISCOVERY_TIMEOUT", 60.0))
     if timeout is None:
-        waves = math.ceil(len(rows) / int(overrides.get("CONCURRENT_REQUESTS", 16)))
-        timeout = 60 + 3 * deadline * max(1, waves)
+        # a backstop only: every portal's result is reported by its deadline, measured from its home request,
+        # and about CONCURRENT_REQUESTS / 2 portals are under way at once (2 requests per host); what is
+        # still downloading past that (a trickling robots.txt) is cut with the process
+        waves = math.ceil(2 * len(rows) / int(overrides.get("CONCURRENT_REQUESTS", 16)))
+        timeout = 30 + deadline * max(1, waves)
     results: dict[str, DiscoveryResult] = {}
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as handle:
         handle.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
