@@ -169,3 +169,23 @@ def test_one_crawl_discovers_many_portals_each_with_its_own_outcome(tmp_path):
     assert not [r for r in log if r.portal == "_offsite"], "discovery followed a redirect off the portal"
     assert not [r for r in log if r.path.startswith("/private/")], "a robots.txt-disallowed page was fetched"
     assert all("govwatch" in r.headers.get("User-Agent", "") for r in log)
+
+
+def test_govwatch_discover_on_a_trickling_home_page_ends_at_its_deadline(tmp_path):
+    import subprocess
+    import sys
+
+    slow = TricklingServer()
+    config = tmp_path / "fast.toml"
+    config.write_text(FAST, encoding="utf-8")
+    started = time.monotonic()
+    try:
+        result = subprocess.run([sys.executable, "-c", "from crawler.cli import main; main()", "discover",
+                                 slow.base_url + "/", "--timeout", "5", "--config", str(config)],
+                                capture_output=True, text=True, cwd=helpers.REPO, timeout=120)
+    finally:
+        slow.close()
+    took = time.monotonic() - started
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"Error: cannot fetch {slow.base_url}/: no answer within 5 s"
+    assert took < 40, took  # before: no end (one read timeout per byte)
