@@ -52,6 +52,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 DOWNLOADER_MIDDLEWARES = {
     # our offsite/blocked-portal filter runs before robots.txt (100) so nothing off-site is even asked for
     "crawler.middlewares.PortalGuardMiddleware": 50,
+    # Scrapy 2.14+ lets requests queued behind a pending robots.txt through unchecked (see the class)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # process_response runs from high to low numbers: see challenge pages before retry (550)
@@ -63,21 +66,21 @@ ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 # crawl never opens
 _NO_LISTENERS = ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl")
 EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items() if path not in _NO_LISTENERS}
+# The crawl's portals and crawl_runs rows, written on spider open/close whoever runs the spider
+EXTENSIONS = {"crawler.crawl.runs.RunBookkeeping": 500}
 # Scrapy re-parses a callback's source to warn about `return value` in generators; ours are tested instead
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
 
-def build_settings(config: Config, *, db_path: str | None = None, overrides: dict | None = None) -> dict:
-    """The Scrapy settings of a crawl of `config` (a dict for `CrawlerProcess(settings=...)`)."""
-    import crawler.settings as defaults
-
-    settings = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper() and name[0] != "_"}
+def config_settings(config: Config) -> dict:
+    """The Scrapy settings that a govwatch config's `[crawl]` table sets. The column spider applies them at
+    Scrapy's "spider" priority, so they hold under every runner and `scrapy crawl -s NAME=VALUE` still wins."""
     crawl = config.crawl
     # config.py rejects values out of range; these bounds hold even for a Config built in code, where a 0
     # would mean "no limit" to Scrapy (DOWNLOAD_MAXSIZE) or a negative count would mean nothing at all
     delay = max(0.0, crawl.download_delay)
     page_bytes = max(1, crawl.max_page_bytes)
-    settings.update(
+    return dict(
         USER_AGENT=crawl.user_agent,
         ROBOTSTXT_OBEY=crawl.obey_robots,
         DOWNLOAD_DELAY=delay,
@@ -94,6 +97,14 @@ def build_settings(config: Config, *, db_path: str | None = None, overrides: dic
         # one download never outlives the whole crawl's timeout
         DOWNLOAD_TIMEOUT=max(1, min(DOWNLOAD_TIMEOUT, crawl.timeout)),
     )
+
+
+def build_settings(config: Config, *, db_path: str | None = None, overrides: dict | None = None) -> dict:
+    """The Scrapy settings of a crawl of `config` (a dict for `CrawlerProcess(settings=...)`)."""
+    import crawler.settings as defaults
+
+    settings = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper() and name[0] != "_"}
+    settings.update(config_settings(config))
     if db_path:
         settings["GOVWATCH_DB"] = str(db_path)
     if config.path:

@@ -15,6 +15,9 @@ pages again in full.
 
 Discovery-only mode (`mode=discover`) runs column discovery for many portals in one crawl and reports, per
 portal, found (URL + score) / none / unreachable / blocked (see `crawler.crawl.discover`).
+
+Self-sufficient under any runner: it applies the config's `[crawl]` settings itself, and the run bookkeeping
+(`crawler.crawl.runs.RunBookkeeping`, an extension in the project settings) gives it its run ids.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from crawler.crawl.attachments import (AttachmentText, attachment_name, cap_text
                                        is_attachment_url, merge_text)
 from crawler.crawl.fetchstate import ROBOTS_DISALLOWED, SCHEDULED, FetchState, content_hash
 from crawler.middlewares import BlockedPage, OffsiteRequest, SuspiciousPage
+from crawler.settings import config_settings
 from crawler.urls import canonicalize
 from spiders.adapters import ListEntry, PageRequest, parse_list
 from spiders.adapters.common import FILE_HREF
@@ -70,7 +74,7 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
             self.config = load_config(config)
             if isinstance(portals, str):
                 portals = [p for p in portals.split(",") if p.strip()]
-            selected = self.config.select(portals)
+            selected = _registry_portals(db, self.config, portals)
         self.portals: dict[str, Portal] = {p.id: p for p in selected}
         self.scope_index = ScopeIndex(selected)
         self.db_path = db
@@ -97,6 +101,11 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
             kwargs.setdefault("config", crawler.settings.get("GOVWATCH_CONFIG"))
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        if spider.mode == "crawl":
+            # the config's [crawl] table under every runner (Scrapy reads settings after the spider is made);
+            # `scrapy crawl -s NAME=VALUE` sets the "cmdline" priority, above "spider", and still wins. A
+            # discovery crawl is given its settings by its runner (crawler.crawl.discover)
+            settings.setdict(config_settings(spider.config), priority="spider")
         spider.max_tries = max(1, settings.getint("GOVWATCH_MAX_TRIES", 5))
         spider.max_list_pages = max(1, settings.getint("GOVWATCH_MAX_LIST_PAGES", 50))
         spider.max_list_items = max(1, settings.getint("GOVWATCH_MAX_LIST_ITEMS", 1000))
@@ -564,3 +573,13 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
         self.note_not_stored(portal_id, entry.url, with_url(reason, request.url), status=status)
 
 
+def _registry_portals(db_path: str | None, config, portal_ids) -> list[Portal]:
+    """The portals to crawl, from the registry (the database's portal table with the TOML entries over it)."""
+    from crawler.registry import select_portals
+    from storage import connect
+
+    db = connect(db_path or "govwatch.db")
+    try:
+        return select_portals(db, config, portal_ids)
+    finally:
+        db.conn.close()

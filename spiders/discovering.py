@@ -88,7 +88,7 @@ class DiscoveryCallbacks:
             discovery.blocked = self.stats_by_portal[portal_id].reason or reason
             return self._finish_discovery(portal_id)
         if request.meta["kind"] == "home":
-            discovery.home_error = with_url(reason, request.url)
+            discovery.home_error = reason if request.url == discovery.home else with_url(reason, request.url)
             if isinstance(exc, SuspiciousPage):
                 discovery.blocked = discovery.home_error
             return self._finish_discovery(portal_id)

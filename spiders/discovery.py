@@ -214,7 +214,8 @@ class Discovery:
             return base
         if self.home not in self.answered:
             base.status = UNREACHABLE
-            base.reason = self.home_error or (f"no answer within {timed_out:g} s" if timed_out else "no answer")
+            why = self.home_error or (f"no answer within {timed_out:g} s" if timed_out else "no answer")
+            base.reason = f"cannot fetch {self.home}: {why}"
             return base
         ranked = self.ranked()
         base.candidates = ranked[:10]

@@ -1,5 +1,6 @@
 """Which URLs belong to a portal. A portal is its sites: scheme + host + port of its start URLs, home page and
-`allowed_hosts` (a bare host name means its default ports, `host:port` that port). The same address on
+`allowed_hosts` (a bare host name means its default ports and the ports of the portal's own URLs,
+`host:port` that port). The same address on
 another port is another server, never the portal's; the one exception is a switch between http and https on
 their default ports (80 <-> 443), which is how portals move to https.
 
@@ -43,8 +44,17 @@ class PortalScope:
     @classmethod
     def of(cls, portal) -> "PortalScope":
         urls = list(portal.start_urls) + ([portal.home] if portal.home else [])
-        sites = {site_of(url) for url in urls} | {_host_entry(h) for h in portal.allowed_hosts}
-        return cls(frozenset(s for s in sites if s))
+        sites = {site for site in map(site_of, urls) if site}
+        ports = {port for _, port in sites} | {None}
+        for entry in portal.allowed_hosts:
+            site = _host_entry(entry)
+            if site is None:
+                continue
+            if ":" in entry.rpartition("]")[2]:  # host:port
+                sites.add(site)
+            else:  # a bare name: on its default ports and on the ports the portal's own URLs use
+                sites.update((site[0], port) for port in ports)
+        return cls(frozenset(sites))
 
     def allows(self, url: str) -> bool:
         return site_of(url) in self.sites

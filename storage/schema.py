@@ -247,6 +247,57 @@ def m007_fts_domain_terms(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m011_portal_registry(db: sqlite_utils.Database) -> None:
+    # The `portals` table becomes the registry of portals (crawler.registry): rows come from govwatch.toml
+    # (`source = 'config'`, synced on every crawl) or from `govwatch portals add|import` (`'registry'`).
+    # Rows written before this migration were upserted from the TOML file, hence the default.
+    db.execute("ALTER TABLE portals ADD COLUMN source TEXT NOT NULL DEFAULT 'config'")
+    db.execute("ALTER TABLE portals ADD COLUMN origin TEXT")  # config file, import file:line, builtin:NAME, add
+    db.execute("ALTER TABLE portals ADD COLUMN evidence TEXT")  # public page(s) showing the portal's address
+    db.execute("ALTER TABLE portals ADD COLUMN allowed_hosts TEXT")  # JSON list, like start_urls
+    # the registry definition a TOML entry of the same id overrides; restored when the entry leaves the file
+    db.execute("ALTER TABLE portals ADD COLUMN registry_definition TEXT")
+    db.execute("ALTER TABLE portals ADD COLUMN defined_at TEXT")  # last change of the definition columns
+    db.execute("ALTER TABLE portals ADD COLUMN removed_at TEXT")  # removed portals keep their row and history
+    db.execute("CREATE INDEX portals_adcode ON portals(adcode)")
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring `db` up to the current schema (idempotent, safe when several processes open a new database at once).
+
+    The check and the migrations run in one IMMEDIATE transaction: a second process waits for the write lock
+    (the connection's busy timeout) and then finds nothing pending. Without it, both read "m001 pending", and
+    the loser of the race to upgrade its read lock died with "database is locked" inside the migrations.
+    """
+    if not migrations.pending(db):
+        return  # the usual case: no write lock taken on open
+    conn = db.conn
+    if conn.in_transaction:
+        migrations.apply(db)
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        migrations.apply(db)  # re-reads what is applied, now under the lock; each migration is a savepoint
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@migrations()
+def m009_crawl_run_process(db: sqlite_utils.Database) -> None:
+    # Which process ran a crawl, and what it logged. A run left `running` is closed as `killed` once its process
+    # is gone: same host, and the pid with the start time it had (pids are reused), no longer alive. The log's
+    # path and its last lines say why a run failed after the crawl process and its stderr are gone.
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN host TEXT")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN pid_started TEXT")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN log_file TEXT")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN log_tail TEXT")
+    db.execute("CREATE INDEX crawl_runs_status ON crawl_runs(status)")
+
+
+@migrations()
 def m008_fetch_retries(db: sqlite_utils.Database) -> None:
     # Nothing scheduled is lost: a detail page is written down as scheduled (status 0) in the transaction that
     # records the list page listing it, before it is requested, and only storing its document makes it known
@@ -258,8 +309,3 @@ def m008_fetch_retries(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE fetch_state ADD COLUMN entry TEXT")
     db.execute("CREATE INDEX fetch_state_unstored ON fetch_state(portal_id) "
                "WHERE kind = 'detail' AND status NOT IN (200, -1)")
-
-
-def migrate(db: sqlite_utils.Database) -> None:
-    """Bring `db` up to the current schema (idempotent)."""
-    migrations.apply(db)

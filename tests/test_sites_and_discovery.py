@@ -35,6 +35,9 @@ def test_a_site_is_host_and_port_with_http_and_https_one_site_on_their_default_p
     assert not scope.allows("http://127.0.0.2:8082/art/1.html")  # the same address on another port
     assert not scope.allows("http://127.0.0.2/art/1.html")
     assert scope.allows("https://files.x.gov.cn/a.pdf") and scope.allows("http://127.0.0.3:9000/a.pdf")
+    # a bare allowed host is also on the port the portal's own URLs use (a second name of the same server)
+    assert scope.allows("http://files.x.gov.cn:8081/a.pdf") and not scope.allows("http://files.x.gov.cn:8082/")
+    assert not scope.allows("http://127.0.0.3/a.pdf")
     index = ScopeIndex([PortalConfig(id=f"p{n}", start_urls=(f"http://127.0.{n // 250}.{n % 250 + 2}/c/",))
                         for n in range(3000)])
     assert index.portal_of("http://127.0.11.2/robots.txt") == "p2750"

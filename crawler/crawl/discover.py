@@ -21,10 +21,12 @@ import argparse
 import json
 import math
 import os
+import queue
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,10 +46,11 @@ def discover_portals(homes, *, config: str | os.PathLike | None = None, per_port
                      log_level: str = "WARNING") -> dict[str, DiscoveryResult]:
     """Discover the column of every (portal id, home URL) in `homes` in one crawl process.
 
-    `config` supplies the [crawl] settings (User-Agent, robots.txt, delays; defaults without one);
+    `config` (a file) supplies the [crawl] settings (User-Agent, robots.txt, delays; defaults without one;
+    `settings` are Scrapy settings over them, e.g. `crawler.settings.config_settings(config)` of a Config);
     `per_portal_timeout` is each portal's discovery deadline (default 60 s, GOVWATCH_DISCOVERY_TIMEOUT);
     `timeout` kills the whole crawl (default: generous for the number of portals), the portals left then
-    being `unreachable`. `progress(result)` gets each DiscoveryResult as it is decided."""
+    being `unreachable`. `progress(result)` gets each DiscoveryResult as it is decided, in this thread."""
     rows = [{"id": pid, "home": url} for pid, url in (homes.items() if isinstance(homes, dict) else homes)]
     if not rows:
         return {}
@@ -72,27 +75,34 @@ def discover_portals(homes, *, config: str | os.PathLike | None = None, per_port
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     log = tempfile.TemporaryFile()
+    decided: queue.Queue = queue.Queue()
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env)
 
         def read() -> None:
             for line in proc.stdout:
                 try:
-                    result = DiscoveryResult.from_dict(json.loads(line))
+                    decided.put(DiscoveryResult.from_dict(json.loads(line)))
                 except (ValueError, TypeError, KeyError):
                     continue
-                results[result.portal] = result
-                if progress is not None:
-                    progress(result)
+            decided.put(None)
 
-        reader = threading.Thread(target=read, name="discovery-results", daemon=True)
-        reader.start()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        reader.join(timeout=5)
+        threading.Thread(target=read, name="discovery-results", daemon=True).start()
+        ends = time.monotonic() + timeout
+        while True:  # results are handed to `progress` in the caller's thread, as they come
+            try:
+                result = decided.get(timeout=max(0.0, min(0.5, ends - time.monotonic())))
+            except queue.Empty:
+                if time.monotonic() >= ends:
+                    proc.kill()
+                    break
+                continue
+            if result is None:
+                break
+            results[result.portal] = result
+            if progress is not None:
+                progress(result)
+        proc.wait()
         if proc.returncode not in (0, None) and not results:
             log.seek(0)
             tail = log.read().decode("utf-8", "replace").strip().splitlines()
@@ -115,7 +125,7 @@ def discover(url: str, *, config: str | os.PathLike | None = None, timeout: floa
     result = discover_portals([("home", url)], config=config, per_portal_timeout=timeout,
                               settings=settings)["home"]
     if result.status == UNREACHABLE:
-        raise DiscoverError(f"cannot fetch {url}: {result.reason}")
+        raise DiscoverError(result.reason)
     if result.status == BLOCKED:
         raise DiscoverError(f"{url} is blocked: {result.reason}")
     return result.candidates if result.status == FOUND else []
