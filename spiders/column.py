@@ -66,12 +66,12 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
             raise ValueError(f"the column spider's mode is one of {', '.join(MODES)}, not {mode!r}")
         self.mode = mode
         if mode == "discover":
-            self.config = load_config(config) if config else None
+            self.config = load_config(config, check_channels=False) if config else None
             selected = home_portals(homes)
         else:
             if config is None:
                 raise ValueError("the column spider needs -a config=PATH (and optionally -a portals=ID,ID)")
-            self.config = load_config(config)
+            self.config = load_config(config, check_channels=False)  # checked by the process that started the crawl
             if isinstance(portals, str):
                 portals = [p for p in portals.split(",") if p.strip()]
             selected = _registry_portals(db, self.config, portals)

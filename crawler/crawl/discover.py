@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     from crawler.config import Config, ConfigError, load_config
 
     try:
-        config = load_config(args.config) if args.config else Config()
+        config = load_config(args.config, check_channels=False) if args.config else Config()
     except ConfigError as exc:
         print(f"govwatch discover: {exc}", file=sys.stderr)
         return 2
