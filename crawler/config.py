@@ -38,6 +38,7 @@ class CrawlSettings:
     max_page_bytes: int = 20 * 1024 * 1024
     max_attachment_bytes: int = 30 * 1024 * 1024
     max_list_pages: int = 50
+    max_list_items: int = 1000  # items taken from one list page (a flat page of 10,000 links is cut, logged)
     retry_times: int = 3
 
 
@@ -127,6 +128,7 @@ _CRAWL_RANGES = {
     "max_attachment_bytes": (1, None),
     "max_list_pages": (1, None),
     "retry_times": (0, None),
+    "max_list_items": (1, None),
 }
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _INTERVAL_PATTERN = re.compile(r"^\s*(\d+)\s*[smhd]\s*$")
@@ -427,6 +429,7 @@ KEY_HELP = {
         "max_attachment_bytes": "largest attachment (PDF, DOCX, DOC) downloaded, in bytes",
         "max_list_pages": "list pages followed per column in one crawl",
         "retry_times": "retries of a failed request (timeouts, 5xx), with backoff",
+        "max_list_items": "items taken from one list page; more are cut, with a warning",
     },
     "alerts": {
         "urls": "Apprise URLs every alert goes to (examples below); empty: alerts stay in the database",

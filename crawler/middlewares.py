@@ -1,4 +1,4 @@
-"""Downloader middlewares: stay on the portal's own hosts, obey robots.txt, detect anti-bot walls honestly,
+"""Downloader middlewares: stay on the portal's own sites, obey robots.txt, detect anti-bot walls honestly,
 retry with backoff.
 
 Also makes Scrapy's cookie middleware use tldextract's bundled public-suffix snapshot: a bare crawl would
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -45,6 +44,18 @@ class BlockedPage(IgnoreRequest):
         self.reason = reason
 
 
+class SuspiciousPage(IgnoreRequest):
+    """A page too small to be one (and no redirect): this page failed, the portal is not blocked by it."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class OffsiteRequest(IgnoreRequest):
+    """A request (a link, a redirect, a meta refresh) that would leave the portal's sites."""
+
+
 _WAF_MARKERS = (  # (marker, label); matched case-insensitively in the page's UTF-8 or GB18030 bytes
     ("您的访问被拦截", "您的访问被拦截"),
     ("您的请求已被拦截", "您的请求已被拦截"),
@@ -68,35 +79,52 @@ _WAF_BYTES = tuple((frozenset(marker.encode(enc).lower() for enc in ("utf-8", "g
                    for marker, label in _WAF_MARKERS)
 _TINY_BYTES = 120
 _ANCHOR = re.compile(rb"<a\s", re.IGNORECASE)
+# <meta http-equiv="refresh" content="0; url=/art/2.html">: Scrapy's MetaRefreshMiddleware follows it
+_META_REFRESH = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh[^>]+url\s*=", re.IGNORECASE)
+_PAGE_KINDS = ("list", "detail", "home", "discovery")
+
+
+def _is_html(head: bytes, content_type: str) -> bool:
+    return "html" in (content_type or "").lower() or b"<html" in head[:2048].lower() or not content_type
 
 
 def detect_block(status: int, body: bytes, content_type: str = "", kind: str = "list") -> str | None:
-    """The reason a response is an anti-bot / WAF wall rather than the page, or None.
+    """The reason a response is an anti-bot / WAF wall rather than the page, or None: the portal is blocked.
 
-    412 with a `$_ts` script is 瑞数 (Rivers Security); 521 with `__jsl_clearance` is 加速乐 (Jiasule);
-    small HTML pages naming a WAF, and HTML list/detail pages too tiny to be a page, are blocks too.
+    412 (with a `$_ts` script: 瑞数 Rivers Security) is an anti-bot precondition; 521 with `__jsl_clearance`
+    is 加速乐 (Jiasule); an HTML page under 30 KB naming a WAF is that WAF.
     """
     head = body[:65536]
     if status == 412:
         if b"$_ts" in head:
             return "412 challenge from 瑞数 (Rivers Security): $_ts script, JavaScript required"
         return "HTTP 412 challenge page (anti-bot precondition failed)"
-    if status == 521:
-        if b"__jsl_clearance" in head:
-            return "521 challenge from 加速乐 (Jiasule): __jsl_clearance cookie script"
-        return "HTTP 521 challenge page (anti-bot)"
+    if status == 521 and b"__jsl_clearance" in head:
+        return "521 challenge from 加速乐 (Jiasule): __jsl_clearance cookie script"
     if kind in ("attachment", "robots") and status < 400:
         return None
-    is_html = "html" in (content_type or "").lower() or b"<html" in head[:2048].lower() or not content_type
-    if not is_html:
+    if not _is_html(head, content_type):
         return None
     if len(body) < 30000:
         lower = head.lower()
         found = list(dict.fromkeys(label for patterns, label in _WAF_BYTES if any(p in lower for p in patterns)))
         if found:
             return f"WAF page ({'; '.join(found)}), HTTP {status}"
-    if status == 200 and kind in ("list", "detail", "home") and len(body.strip()) < _TINY_BYTES \
-            and not _ANCHOR.search(head):
+    return None
+
+
+def detect_suspicious(status: int, body: bytes, content_type: str = "", kind: str = "list") -> str | None:
+    """Why an answer is not the page it should be although it names no wall, or None: a 521 without a
+    challenge script (an origin that is down), an HTML page too tiny to be a page. Such a page fails on its
+    own; only a majority of them blocks the portal. A tiny page that is a meta refresh is not suspicious:
+    the refresh is followed (to the portal's own sites only, as any redirect)."""
+    if status == 521:
+        return "HTTP 521 without a challenge script"
+    if status != 200 or kind not in _PAGE_KINDS:
+        return None
+    head = body[:2048]
+    if len(body.strip()) < _TINY_BYTES and _is_html(head, content_type) and not _ANCHOR.search(head) \
+            and not _META_REFRESH.search(head):
         return f"suspiciously tiny page ({len(body)} bytes, HTTP {status})"
     return None
 
@@ -105,16 +133,14 @@ def _portal_of(spider, request):
     portal_id = request.meta.get("portal_id")
     if portal_id is not None:
         return portal_id
-    host = urlsplit(request.url).hostname or ""
-    for pid, portal in getattr(spider, "portals", {}).items():
-        if host in portal.hosts:
-            return pid
-    return None
+    index = getattr(spider, "scope_index", None)
+    return index.portal_of(request.url) if index is not None else None
 
 
 class PortalGuardMiddleware:
-    """Drops requests that would leave the portal's own hosts (`Portal.hosts`) or go to a portal already
-    found blocked in this crawl. Runs before robots.txt, so nothing off-site is ever requested."""
+    """Drops requests that would leave the portal's own sites (scheme + host + port, see `spiders.scope`),
+    and those the spider no longer wants (a portal found blocked in this crawl, a discovery past its
+    deadline). Runs before robots.txt, so nothing off-site is ever requested."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -125,19 +151,19 @@ class PortalGuardMiddleware:
 
     def process_request(self, request):
         spider = self.crawler.spider
-        portals = getattr(spider, "portals", None)
-        if portals is None:
+        index = getattr(spider, "scope_index", None)
+        if index is None:
             return None
-        host = urlsplit(request.url).hostname or ""
         portal_id = _portal_of(spider, request)
-        if portal_id is None or portal_id not in portals:
+        if portal_id is None or portal_id not in index.scopes:
             spider.note_offsite(None, request.url)
-            raise IgnoreRequest(f"off-site: {request.url}")
-        if host not in portals[portal_id].hosts:
+            raise OffsiteRequest(f"off-site: {request.url}")
+        if not index.allows(portal_id, request.url):
             spider.note_offsite(portal_id, request.url)
-            raise IgnoreRequest(f"off-site for portal {portal_id}: {request.url}")
-        if spider.is_blocked(portal_id):
-            raise IgnoreRequest(f"portal {portal_id} is blocked")
+            raise OffsiteRequest(f"off-site for portal {portal_id}: {request.url}")
+        reason = spider.drop_reason(portal_id, request)
+        if reason:
+            raise IgnoreRequest(reason)
         return None
 
 
@@ -198,7 +224,9 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
 
 class BlockDetectionMiddleware:
-    """Recognises challenge and WAF pages; the portal is recorded as blocked and the page is never parsed."""
+    """Recognises challenge and WAF pages (the portal is recorded as blocked) and suspicious answers (the
+    page fails, the spider counts them); neither is ever parsed. Runs before the meta-refresh middleware
+    (580) in the response order, so a challenge page that also refreshes is still a challenge."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -211,12 +239,17 @@ class BlockDetectionMiddleware:
         kind = request.meta.get("kind") or ("robots" if request.url.endswith("/robots.txt") else "list")
         if response.status == 304:
             return response
-        reason = detect_block(response.status, response.body,
-                              response.headers.get(b"Content-Type", b"").decode("latin-1"), kind)
-        if reason is None:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        reason = detect_block(response.status, response.body, content_type, kind)
+        suspicious = None if reason else detect_suspicious(response.status, response.body, content_type, kind)
+        if reason is None and suspicious is None:
             return response
         spider = self.crawler.spider
         portal_id = _portal_of(spider, request)
+        if reason is None:
+            if portal_id is not None and hasattr(spider, "note_suspicious"):
+                spider.note_suspicious(portal_id, suspicious, request.url)
+            raise SuspiciousPage(suspicious)
         if portal_id is not None and hasattr(spider, "mark_blocked"):
             spider.mark_blocked(portal_id, reason, request.url)
         if kind == "robots":
@@ -234,6 +267,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _sleep(self, request):
         attempt = request.meta.get("retry_times", 0)
+        if attempt >= request.meta.get("max_retry_times", self.max_retry_times):
+            return  # no retry follows: the failure is handed on at once
         delay = self.backoff * (2 ** attempt)
         if delay > 0:
             await asyncio.sleep(min(delay, 120))

@@ -57,7 +57,8 @@ class StorePipeline:
         spider = self.crawler.spider
         doc = {k: v for k, v in item.items() if not k.startswith("_")}
         job = Job(doc, spider.run_ids.get(doc["portal_id"]), item.get("_list_url") or doc["url"], {
-            "portal_id": doc["portal_id"], "kind": "detail", "status": 200, "etag": item.get("_etag"),
+            "portal_id": doc["portal_id"], "kind": "detail", "status": item.get("_status", 200),
+            "etag": item.get("_etag"),
             "last_modified": item.get("_last_modified"), "body_hash": item.get("_content_hash"),
             "list_entry": item.get("_list_entry")})
         if self.writer is not None:
@@ -112,8 +113,8 @@ class StorePipeline:
             if self.writer is not None:
                 self.outstanding[outcome.portal_id] -= 1
             stats = spider.stats_by_portal[outcome.portal_id]
-            if outcome.error:
-                spider.note_error(outcome.portal_id, f"store failed for {outcome.url}: {outcome.error}")
+            if outcome.error:  # its fetch_state row stays unstored: the next run asks for it again
+                spider.note_not_stored(outcome.portal_id, outcome.url, f"store failed: {outcome.error}")
                 continue
             if outcome.created:
                 stats.documents += 1

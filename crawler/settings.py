@@ -35,6 +35,13 @@ DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 GOVWATCH_MAX_ATTACHMENT_BYTES = 30 * 1024 * 1024
 GOVWATCH_MAX_LIST_PAGES = 50
+GOVWATCH_MAX_LIST_ITEMS = 1000  # items taken from one list page ([crawl] max_list_items); a warning when hit
+GOVWATCH_MAX_DOCUMENT_CHARS = 1_000_000  # characters kept of one document (the record says `truncated`)
+GOVWATCH_MAX_TRIES = 5  # runs that ask for a detail page that failed before it is given up (its reason kept)
+GOVWATCH_DISCOVERY_TIMEOUT = 60.0  # seconds one portal's column discovery may take, from its home request
+GOVWATCH_DISCOVERY_PAGES = 20  # pages one discovery fetches at most (home page included)
+# a redirect or meta refresh chain longer than this is no page (Scrapy's default follows 20)
+REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening sockets in a crawl process
@@ -69,19 +76,26 @@ def config_settings(config: Config) -> dict:
     """The Scrapy settings that a govwatch config's `[crawl]` table sets. The column spider applies them at
     Scrapy's "spider" priority, so they hold under every runner and `scrapy crawl -s NAME=VALUE` still wins."""
     crawl = config.crawl
+    # config.py rejects values out of range; these bounds hold even for a Config built in code, where a 0
+    # would mean "no limit" to Scrapy (DOWNLOAD_MAXSIZE) or a negative count would mean nothing at all
+    delay = max(0.0, crawl.download_delay)
+    page_bytes = max(1, crawl.max_page_bytes)
     return dict(
         USER_AGENT=crawl.user_agent,
         ROBOTSTXT_OBEY=crawl.obey_robots,
-        DOWNLOAD_DELAY=crawl.download_delay,
+        DOWNLOAD_DELAY=delay,
         AUTOTHROTTLE_ENABLED=crawl.autothrottle,
-        AUTOTHROTTLE_START_DELAY=max(crawl.download_delay, 1.0),
-        CONCURRENT_REQUESTS_PER_DOMAIN=crawl.concurrency_per_domain,
-        DOWNLOAD_MAXSIZE=crawl.max_page_bytes,  # attachments raise it per request (meta download_maxsize)
-        GOVWATCH_MAX_PAGE_BYTES=crawl.max_page_bytes,
-        GOVWATCH_MAX_ATTACHMENT_BYTES=crawl.max_attachment_bytes,
-        GOVWATCH_MAX_LIST_PAGES=crawl.max_list_pages,
-        RETRY_TIMES=crawl.retry_times,
-        GOVWATCH_RETRY_BACKOFF=2.0 if crawl.download_delay > 0 else 0.2,
+        AUTOTHROTTLE_START_DELAY=max(delay, 1.0),
+        CONCURRENT_REQUESTS_PER_DOMAIN=min(16, max(1, crawl.concurrency_per_domain)),
+        DOWNLOAD_MAXSIZE=page_bytes,  # attachments raise it per request (meta download_maxsize)
+        GOVWATCH_MAX_PAGE_BYTES=page_bytes,
+        GOVWATCH_MAX_ATTACHMENT_BYTES=max(1, crawl.max_attachment_bytes),
+        GOVWATCH_MAX_LIST_PAGES=max(1, crawl.max_list_pages),
+        GOVWATCH_MAX_LIST_ITEMS=max(1, crawl.max_list_items),
+        RETRY_TIMES=max(0, crawl.retry_times),
+        GOVWATCH_RETRY_BACKOFF=2.0 if delay > 0 else 0.2,
+        # one download never outlives the whole crawl's timeout
+        DOWNLOAD_TIMEOUT=max(1, min(DOWNLOAD_TIMEOUT, crawl.timeout)),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,10 +26,20 @@ DEFAULT_DB = "govwatch.db"
 # ranking a common word reads its whole doclist and every row's length, ~100 MiB on a 100,000-report
 # corpus, and with the default cache each query read them from the file again (p95 164 -> 110 ms)
 CACHE_PRAGMA = "PRAGMA cache_size = -262144"
+# Another writer (a second crawl, the writer process, a long import) holds the one write lock at times: SQLite
+# waits BUSY_TIMEOUT seconds for it per attempt, and a write transaction is attempted again until
+# LOCK_DEADLINE seconds have passed, so contention costs time, never a page. Both can be set through the
+# environment (tests shorten the first to show the retry at work).
+BUSY_TIMEOUT = float(os.environ.get("GOVWATCH_DB_BUSY_TIMEOUT", "30"))
+LOCK_DEADLINE = float(os.environ.get("GOVWATCH_DB_LOCK_DEADLINE", "300"))
 
 
 class DatabaseError(RuntimeError):
     """The database cannot be opened or written (bad path, read-only file, corrupt file)."""
+
+
+class DatabaseLocked(DatabaseError):
+    """Another connection held the write lock for longer than the lock deadline."""
 
 
 def now_iso() -> str:
@@ -36,7 +48,7 @@ def now_iso() -> str:
 
 
 def connect(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True,
-            read_only: bool = False) -> sqlite_utils.Database:
+            read_only: bool = False, busy_timeout: float | None = None) -> sqlite_utils.Database:
     """Open (creating if needed) the database at `path`, in WAL mode with the schema up to date.
 
     With `read_only` the file must exist and is opened with SQLite's `mode=ro`: nothing is created,
@@ -46,16 +58,17 @@ def connect(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True,
     """
     path = Path(path)
     try:
+        wait = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
         if read_only:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=wait,
                                    isolation_level=None, check_same_thread=False)
         else:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(str(path), timeout=wait, isolation_level=None, check_same_thread=False)
         conn.create_function("govwatch_segment", 1, segment, deterministic=True)
         db = sqlite_utils.Database(conn)
-        db.execute("PRAGMA busy_timeout = 30000")
+        db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         if not read_only:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
@@ -68,24 +81,85 @@ def connect(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True,
     return db
 
 
+def is_lock_contention(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "database table is locked" / busy errors."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc).lower())
+
+
+class _Retry:
+    """Waits between attempts on a locked database, until `deadline` seconds have passed since the first."""
+
+    def __init__(self, deadline: float | None):
+        self.deadline = LOCK_DEADLINE if deadline is None else deadline
+        self.ends = time.monotonic() + self.deadline
+        self.pause = 0.05
+
+    def wait_or_raise(self, exc: BaseException) -> None:
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise DatabaseLocked(f"database is locked: another writer held it for more than {self.deadline:g} s "
+                                 f"({exc})") from exc
+        time.sleep(min(self.pause, left))
+        self.pause = min(self.pause * 2, 1.0)
+
+
 class transaction:
     """`with transaction(db):` runs the block in one IMMEDIATE transaction (commit, or rollback on error).
 
-    IMMEDIATE takes the write lock up front, so two crawl processes never deadlock upgrading read locks.
-    Nested use joins the outer transaction.
+    IMMEDIATE takes the write lock up front, so two crawl processes never deadlock upgrading read locks, and
+    in WAL mode nothing of the block has run when the lock is refused: BEGIN is attempted again (each attempt
+    waits the busy timeout) until `deadline` seconds (default LOCK_DEADLINE) have passed, then DatabaseLocked.
+    Nested use joins the outer transaction. To re-run a whole block on contention at any statement (a
+    database not in WAL mode can refuse COMMIT too), use `retry_write`.
     """
 
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: sqlite_utils.Database, *, deadline: float | None = None):
         self.conn = db.conn
         self.outer = False
+        self.deadline = deadline
 
     def __enter__(self):
         self.outer = not self.conn.in_transaction
         if self.outer:
-            self.conn.execute("BEGIN IMMEDIATE")
+            retry = _Retry(self.deadline)
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if not is_lock_contention(exc):
+                        raise
+                    retry.wait_or_raise(exc)
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if self.outer:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type:
+                self.conn.execute("ROLLBACK")
+            else:
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.OperationalError:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
         return False
+
+
+def retry_write(db: sqlite_utils.Database, write, *args, deadline: float | None = None, **kwargs):
+    """`write(*args, **kwargs)` in one transaction, the whole of it run again (after a rollback) while the
+    database is locked, until `deadline` seconds have passed (then DatabaseLocked). Returns what `write`
+    returns. Inside an outer transaction it simply runs (the outer one owns the retry)."""
+    if db.conn.in_transaction:
+        return write(*args, **kwargs)
+    retry = _Retry(deadline)
+    while True:
+        try:
+            with transaction(db, deadline=retry.ends - time.monotonic()):
+                return write(*args, **kwargs)
+        except DatabaseLocked:
+            raise
+        except sqlite3.OperationalError as exc:
+            if not is_lock_contention(exc):
+                raise
+            retry.wait_or_raise(exc)

@@ -285,6 +285,20 @@ def m012_alert_labels_masked(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE alert_deliveries SET next_attempt_at = NULL WHERE status != 'pending'")
 
 
+@migrations()
+def m008_fetch_retries(db: sqlite_utils.Database) -> None:
+    # Nothing scheduled is lost: a detail page is written down as scheduled (status 0) in the transaction that
+    # records the list page listing it, before it is requested, and only storing its document makes it known
+    # (200). What a run scheduled and did not store is asked for first by the next run, `tries` bounding how
+    # often, `error` saying why the last try failed, `entry` keeping the list entry (JSON: title, date) so it
+    # can be requested without its list page.
+    db.execute("ALTER TABLE fetch_state ADD COLUMN tries INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE fetch_state ADD COLUMN error TEXT")
+    db.execute("ALTER TABLE fetch_state ADD COLUMN entry TEXT")
+    db.execute("CREATE INDEX fetch_state_unstored ON fetch_state(portal_id) "
+               "WHERE kind = 'detail' AND status NOT IN (200, -1)")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring `db` up to the current schema (idempotent, safe when several processes open a new database at once).
 

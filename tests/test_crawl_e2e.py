@@ -345,7 +345,9 @@ def test_discover_ranks_columns_and_home_only_portal_is_crawled(tmp_path):
     with PortalServer([HomePortal("home", "示例县人民政府", [report("示例县", 2023), report("示例县", 2022)])],
                       offsite=False) as server:
         base = server.base_url("home")
-        candidates = discover(base + "/", delay=0)
+        fast = tmp_path / "fast.toml"
+        fast.write_text("[crawl]\ndownload_delay = 0\nautothrottle = false\n", encoding="utf-8")
+        candidates = discover(base + "/", config=fast)
         assert [c.url for c in candidates[:3]] == [base + "/fzzfjs/", base + "/fzjs/", base + "/yfxz/"]
         assert candidates[0].text == "法治政府建设" and candidates[0].score > candidates[1].score
         assert not [r for r in server.requests if r.path.startswith("/private/")]
@@ -362,9 +364,11 @@ def test_discover_ranks_columns_and_home_only_portal_is_crawled(tmp_path):
 
 def test_cli_discover(tmp_path):
     with PortalServer([HomePortal("home", "示例县人民政府", [report("示例县", 2023)])], offsite=False) as server:
+        fast = tmp_path / "fast.toml"
+        fast.write_text("[crawl]\ndownload_delay = 0\nautothrottle = false\n", encoding="utf-8")
         result = subprocess.run([sys.executable, "-c", "from crawler.cli import main; main()", "discover",
-                                 server.base_url("home") + "/", "--json"], capture_output=True, text=True,
-                                cwd=helpers.REPO, timeout=60)
+                                 server.base_url("home") + "/", "--json", "--config", str(fast)],
+                                capture_output=True, text=True, cwd=helpers.REPO, timeout=60)
     assert result.returncode == 0, result.stderr
     first = json.loads(result.stdout.splitlines()[0])
     assert first["text"] == "法治政府建设" and first["url"].endswith("/fzzfjs/")
@@ -379,12 +383,16 @@ def test_bundled_public_suffix_list_is_used():
 
 
 def test_block_detection_units():
-    from crawler.middlewares import detect_block
+    from crawler.middlewares import detect_block, detect_suspicious
 
     assert "瑞数" in detect_block(412, b"<script>$_ts=window['$_ts']</script>")
     assert "加速乐" in detect_block(521, b"<script>document.cookie='__jsl_clearance=1'</script>")
     assert "云锁" in detect_block(403, "<html><title>云锁</title>访问被拒绝</html>".encode(), "text/html")
-    assert "tiny" in detect_block(200, b"<html></html>", "text/html", "detail")
+    # a tiny page names no wall: it is suspicious (the page fails), never a block by itself
+    assert detect_block(200, b"<html></html>", "text/html", "detail") is None
+    assert "tiny" in detect_suspicious(200, b"<html></html>", "text/html", "detail")
+    refresh = b'<html><head><meta http-equiv="refresh" content="0;url=/art/2.html"></head></html>'
+    assert detect_suspicious(200, refresh, "text/html", "detail") is None  # followed, not suspicious
     assert detect_block(200, ("<html><body>" + "<p>法治政府建设</p>" * 50 + "</body></html>").encode(),
                         "text/html", "detail") is None
     assert detect_block(200, b"%PDF-1.4 tiny", "application/pdf", "attachment") is None

@@ -93,7 +93,7 @@ def test_import_reports_every_row_and_registers_what_can_be_watched(tmp_path, fa
     line = {int(l.split(":")[0].split()[1]): l for l in out.splitlines() if l.startswith("line ")}
     good_column = farm.base_url("good") + "/news/list.asp?page=1"
     assert line[2].startswith("line 2: 340202 芜湖市镜湖区: column found (score 100: ") and good_column in line[2]
-    assert "340209 芜湖市弋江区: blocked (412 anti-bot challenge" in line[3]
+    assert "340209 芜湖市弋江区: blocked (412 challenge from 瑞数" in line[3]
     assert "340207 芜湖市鸠江区: unreachable (cannot fetch" in line[4]
     assert "340210 芜湖市湾沚区: no column found" in line[5]
     assert line[6] == "line 6: 340223 芜湖市南陵县: added"

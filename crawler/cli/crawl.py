@@ -118,14 +118,28 @@ def failed_portals(db, summary, fail_on: tuple[str, ...]) -> list[str]:
 
 @click.command("discover")
 @click.argument("url")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
+              help="Take the [crawl] settings (User-Agent, robots.txt, delays) from this file "
+                   "(default: govwatch.toml when it exists).")
 @click.option("--limit", default=10, show_default=True, help="How many candidates to print.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Seconds the discovery may take.")
 @json_option
-def discover_command(url: str, limit: int, as_json: bool) -> None:
-    """Find a portal's 法治政府建设 / 法治建设 / 依法行政 columns from its home page (ranked)."""
+def discover_command(url: str, config_path: str | None, limit: int, timeout: float, as_json: bool) -> None:
+    """Find a portal's 法治政府建设 / 法治建设 / 依法行政 columns from its home page (ranked).
+
+    The pages are fetched by the crawler itself: robots.txt, the portal's own sites and politeness apply."""
+    from pathlib import Path
+
+    from crawler.config import DEFAULT_CONFIG
     from crawler.crawl.discover import DiscoverError, discover
 
+    if config_path is None and Path(DEFAULT_CONFIG).exists():
+        config_path = DEFAULT_CONFIG
+    if config_path is not None:
+        open_config(config_path)  # a bad config is a one-line error here, not in the crawl process
     try:
-        candidates = discover(url)[:limit]
+        candidates = discover(url, config=config_path, timeout=timeout)[:limit]
     except DiscoverError as exc:
         raise click.ClickException(str(exc)) from None
     rows = [{"score": c.score, "text": c.text, "url": c.url} for c in candidates]

@@ -1,6 +1,12 @@
-"""Attachment text: PDF (pypdf) and DOCX (python-docx) required; DOC/WPS best effort (the Word 97-2003
-reader in crawler.crawl.worddoc, then antiword / catdoc when installed, else an `unsupported` marker). Also the
-rule that merges page and attachment text."""
+"""Attachment text: PDF (pypdf) and DOCX (streamed from its zip) required; DOC/WPS best effort (the Word
+97-2003 reader in crawler.crawl.worddoc, then antiword / catdoc when installed, else an `unsupported` marker).
+Also the rule that merges page and attachment text.
+
+Hostile files stay bounded: a zip member is read only when its declared size is not out of proportion to its
+compressed size (MAX_RATIO), never more than MAX_MEMBER_BYTES of it, its XML streamed; at most
+MAX_ATTACHMENT_CHARS characters are kept of one attachment (PDF pages stop there too). What was cut says so:
+`truncated` in the attachment's entry.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -20,7 +27,16 @@ logger = logging.getLogger(__name__)
 ATTACHMENT_EXTENSIONS = ("pdf", "docx", "doc", "wps")
 _EXT = re.compile(r"\.(pdf|docx|doc|wps)(?:$|[?#])", re.I)
 NOTICE_CHARS = 200  # a page body shorter than this is a notice ("详见附件"): the attachment is the document
+MAX_ATTACHMENT_CHARS = 500_000  # a long yearly report is ~30,000 characters
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # decompressed bytes read from one zip member
+MAX_RATIO = 100  # declared size / compressed size of a zip member; Word's XML compresses 5-30x
+MAX_PDF_PAGES = 2000
 _SPACE_LINE = re.compile(r"[ \t\u3000\xa0]+")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+class AttachmentTooLarge(ValueError):
+    """A file that would inflate out of all proportion (a zip bomb): not read."""
 
 
 @dataclass
@@ -30,12 +46,23 @@ class AttachmentText:
     status: str  # ok | unsupported | too_large | error
     text: str = ""
     error: str | None = None
+    truncated: bool = False  # text cut at MAX_ATTACHMENT_CHARS or MAX_MEMBER_BYTES
 
     def as_dict(self) -> dict:
         entry = {"url": self.url, "name": self.name, "status": self.status, "chars": len(self.text)}
+        if self.truncated:
+            entry["truncated"] = True
         if self.error:
             entry["error"] = self.error
         return entry
+
+
+def cap_text(text: str, limit: int | None) -> tuple[str, bool]:
+    """(text, truncated): at most `limit` characters, cut at a line end when there is one in the last tenth."""
+    if limit is None or len(text) <= limit:
+        return text, False
+    cut = text.rfind("\n", limit - limit // 10, limit)
+    return text[:cut if cut > 0 else limit], True
 
 
 def attachment_kind(url: str, content_type: str | None = None, data: bytes | None = None) -> str | None:
@@ -78,14 +105,22 @@ def _clean_lines(lines) -> str:
     return "\n".join(out)
 
 
-def pdf_text(data: bytes) -> str:
+def pdf_text(data: bytes, max_chars: int = MAX_ATTACHMENT_CHARS) -> tuple[str, bool]:
+    """(text, truncated): the pages' text until `max_chars` (or MAX_PDF_PAGES pages) is reached."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
     lines: list[str] = []
-    for page in reader.pages:
-        lines.extend((page.extract_text() or "").splitlines())
-    return _clean_lines(_join_pdf_lines(lines))
+    chars, truncated = 0, False
+    for number, page in enumerate(reader.pages):
+        if chars > max_chars or number >= MAX_PDF_PAGES:
+            truncated = True
+            break
+        page_lines = (page.extract_text() or "").splitlines()
+        chars += sum(len(line) for line in page_lines)
+        lines.extend(page_lines)
+    text, cut = cap_text(_clean_lines(_join_pdf_lines(lines)), max_chars)
+    return text, truncated or cut
 
 
 def _join_pdf_lines(lines: list[str]) -> list[str]:
@@ -109,19 +144,89 @@ def _join_pdf_lines(lines: list[str]) -> list[str]:
     return joined
 
 
-def docx_text(data: bytes) -> str:
-    import docx
+class _CappedReader(io.RawIOBase):
+    """A file object that ends after `limit` bytes of `stream` (whatever the zip header declared)."""
 
-    document = docx.Document(io.BytesIO(data))
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            cells = []
-            for cell in row.cells:
-                if cell.text.strip() and cell.text not in cells:
-                    cells.append(cell.text)
-            lines.append(" ".join(cells))
-    return _clean_lines(lines)
+    def __init__(self, stream, limit: int):
+        self.stream, self.left, self.cut = stream, limit, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.left <= 0:
+            self.cut = self.cut or bool(self.stream.read(1))
+            return 0
+        data = self.stream.read(min(len(buffer), self.left))
+        buffer[:len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
+def open_member(archive: zipfile.ZipFile, name: str) -> _CappedReader:
+    """A bounded stream of one zip member; AttachmentTooLarge when it would inflate beyond MAX_RATIO."""
+    info = archive.getinfo(name)
+    if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise AttachmentTooLarge(f"{name} would inflate {info.file_size // max(info.compress_size, 1)}x "
+                                 f"({info.file_size:,} bytes from {info.compress_size:,}): not read")
+    return _CappedReader(archive.open(info), MAX_MEMBER_BYTES)
+
+
+def docx_text(data: bytes, max_chars: int = MAX_ATTACHMENT_CHARS) -> tuple[str, bool]:
+    """(text, truncated) of a DOCX: its paragraphs in document order, one per line, a table row as one line
+    of its distinct non-empty cells. The document XML is streamed and cleared as it is read, so memory stays
+    flat whatever the number of paragraphs; reading stops at `max_chars`."""
+    from lxml import etree
+
+    lines: list[str] = []
+    chars = 0
+    paragraphs: list[list[str]] = []  # text pieces of each open w:p (text boxes nest paragraphs)
+    cells: list[list[str]] = []  # paragraph texts of each open w:tc
+    rows: list[list[str]] = []  # cell texts of each open w:tr
+
+    def emit(text: str) -> None:
+        nonlocal chars
+        if cells:
+            cells[-1].append(text)
+        else:
+            lines.append(text)
+            chars += len(text)
+
+    tags = [_W + t for t in ("p", "t", "tab", "br", "cr", "tc", "tr")]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        stream = open_member(archive, "word/document.xml")
+        for event, element in etree.iterparse(stream, events=("start", "end"), tag=tags):
+            tag = element.tag[len(_W):]
+            if event == "start":
+                if tag == "p":
+                    paragraphs.append([])
+                elif tag == "tc":
+                    cells.append([])
+                elif tag == "tr":
+                    rows.append([])
+                continue
+            if tag == "t" and paragraphs:
+                paragraphs[-1].append(element.text or "")
+            elif tag in ("tab", "br", "cr") and paragraphs:
+                paragraphs[-1].append(" ")
+            elif tag == "p" and paragraphs:
+                emit("".join(paragraphs.pop()))
+            elif tag == "tc" and cells:
+                cell = " ".join(text.strip() for text in cells.pop() if text.strip())
+                if rows and cell and cell not in rows[-1]:
+                    rows[-1].append(cell)
+            elif tag == "tr" and rows:
+                emit(" ".join(rows.pop()))
+            if tag in ("p", "tr"):
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+            if chars >= max_chars:
+                break
+        truncated = chars >= max_chars or stream.cut
+    text, cut = cap_text(_clean_lines(lines), max_chars)
+    return text, truncated or cut
 
 
 def legacy_text(data: bytes, kind: str) -> tuple[str, str | None]:
@@ -152,20 +257,26 @@ def legacy_text(data: bytes, kind: str) -> tuple[str, str | None]:
     return "", f".{kind}: {reason}; antiword/catdoc could not read it either"
 
 
-def extract_attachment(url: str, name: str, data: bytes, content_type: str | None = None) -> AttachmentText:
-    """Text of one downloaded attachment, never raising."""
+def extract_attachment(url: str, name: str, data: bytes, content_type: str | None = None, *,
+                       max_chars: int = MAX_ATTACHMENT_CHARS) -> AttachmentText:
+    """Text of one downloaded attachment (at most `max_chars` of it), never raising."""
     kind = attachment_kind(url, content_type, data)
     try:
         if kind == "pdf":
-            return AttachmentText(url, name, "ok", pdf_text(data))
+            text, truncated = pdf_text(data, max_chars)
+            return AttachmentText(url, name, "ok", text, truncated=truncated)
         if kind == "docx":
-            return AttachmentText(url, name, "ok", docx_text(data))
+            text, truncated = docx_text(data, max_chars)
+            return AttachmentText(url, name, "ok", text, truncated=truncated)
         if kind in ("doc", "wps"):
             text, reason = legacy_text(data, kind)
             if text:
-                return AttachmentText(url, name, "ok", text)
+                text, truncated = cap_text(text, max_chars)
+                return AttachmentText(url, name, "ok", text, truncated=truncated)
             return AttachmentText(url, name, "unsupported", "", reason)
         return AttachmentText(url, name, "unsupported", "", f"unknown file type ({content_type or 'no type'})")
+    except AttachmentTooLarge as exc:
+        return AttachmentText(url, name, "too_large", "", str(exc)[:300])
     except Exception as exc:  # noqa: BLE001 - a broken file is recorded, never fatal
         return AttachmentText(url, name, "error", "", f"{type(exc).__name__}: {exc}"[:300])
 

@@ -6,8 +6,8 @@ per id -- all of them in ONE batch (one process for thousands of rows, never a p
 portal bounded in time so that one slow home page never stalls the others. It may report outcomes as they
 come through `on_outcome(portal_id, outcome)`, from any thread.
 
-Implementations: `crawler.crawl.bulk_discover.discover_columns` (today: the existing discovery functions in
-a bounded pool of threads); the column spider's discovery-only mode replaces it once it lands.
+Implementation: `crawler.crawl.bulk_discover.discover_columns`, one crawl of the column spider in its
+discovery-only mode.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ STATUSES = ("found", "none", "unreachable", "blocked")
 class DiscoveryOutcome:
     status: str  # found | none (no column on the site) | unreachable | blocked (anti-bot wall)
     columns: tuple[str, ...] = ()  # the column URL(s) to crawl, best first (found only)
-    score: float | None = None  # the best column's score (crawler.crawl.discover.score_link)
+    score: float | None = None  # the best column's score (spiders.discovery.score_link)
     reason: str | None = None  # why not found: "HTTP 503", "412 challenge from 瑞数 ...", ...
 
     def __post_init__(self):

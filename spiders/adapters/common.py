@@ -179,7 +179,18 @@ def _container_key(a):
     return a.getparent()
 
 
-def _row_date(a) -> str | None:
+def _link_counts(root) -> dict:
+    """{element: number of usable links inside it}, in one pass over the links (each climbs its ancestors),
+    so that finding a link's row costs a lookup, not a walk over every link of a flat list page."""
+    counts: dict = {}
+    for a in root.iter("a"):
+        if _usable_href(a.get("href")):
+            for ancestor in a.iterancestors():
+                counts[ancestor] = counts.get(ancestor, 0) + 1
+    return counts
+
+
+def _row_date(a, link_counts: dict) -> str | None:
     """A date printed in the link's own row (an ancestor holding no other item link)."""
     date = None
     node = a
@@ -187,8 +198,7 @@ def _row_date(a) -> str | None:
         parent = node.getparent()
         if parent is None:
             break
-        links = [x for x in parent.iter("a") if _usable_href(x.get("href"))]
-        if len(links) > 1:
+        if link_counts.get(parent, 0) > 1:
             break
         node = parent
         date = find_date(clean_text(node.text_content()))
@@ -223,12 +233,12 @@ def entries_from_html(text_or_root, base_url: str, *, whole: bool = False):
     class names, no sidebar-ish ones). With no dated links, links that look like articles or files are
     used. `whole=True` keeps every dated link (fragments such as Hanweb CDATA records).
     """
-    
     root = parse_fragment(text_or_root) if isinstance(text_or_root, str) else text_or_root
     if root is None:
         return []
     dated: list[tuple[object, ListEntry]] = []
     undated: list[ListEntry] = []
+    link_counts = _link_counts(root)
     for a in root.iter("a"):
         href = a.get("href")
         if not _usable_href(href):
@@ -239,7 +249,7 @@ def entries_from_html(text_or_root, base_url: str, *, whole: bool = False):
         url = urljoin(base_url, href.strip())
         if urlsplit(url).scheme not in ("http", "https"):
             continue
-        date = _row_date(a)
+        date = _row_date(a, link_counts)
         entry = ListEntry(url=url, title=title, date=date)
         if date:
             dated.append((_container_key(a), entry))
