@@ -131,12 +131,14 @@ def parse_config(raw_text: str, path: str | Path | None = None) -> Config:
     if not isinstance(portal_tables, list):
         raise ConfigError(f"{where}: 'portal' must be an array of tables: write [[portal]]")
     portals: list[Portal] = []
+    ids: set[str] = set()
     for index, table in enumerate(portal_tables, start=1):
         portal = _portal(table, index, locate)
-        if any(p.id == portal.id for p in portals):
+        if portal.id in ids:
             raise ConfigError(f"{locate.key('id', portal.id, occurrence=2)}: duplicate portal id {portal.id!r} "
                               f"(portal #{index}); ids must be unique")
         portals.append(portal)
+        ids.add(portal.id)
     return Config(path=Path(path) if path else None, portals=tuple(portals), **sections)
 
 
@@ -226,23 +228,32 @@ def _check_schedule(value: str, where: str) -> None:
                           "or a 5-field cron expression")
 
 
+_ID_LINE = re.compile(r"^\s*id\s*=\s*[\"']([^\"']*)[\"']")
+
+
 class _Locator:
     """Finds the line of a key in the raw TOML text, so messages can say `govwatch.toml:12`."""
 
     def __init__(self, raw_text: str, where: str):
         self.lines = raw_text.splitlines()
         self.where = where
+        self._id_lines: dict[str, list[int]] | None = None
+
+    def _id_line(self, portal_id: str, occurrence: int) -> int:
+        # one pass over the file for all portals: every key of every portal is located (thousands of portals)
+        if self._id_lines is None:
+            self._id_lines = {}
+            for number, line in enumerate(self.lines):
+                found = _ID_LINE.match(line)
+                if found:
+                    self._id_lines.setdefault(found.group(1), []).append(number)
+        numbers = self._id_lines.get(portal_id) or [0]
+        return numbers[min(occurrence, len(numbers)) - 1]
 
     def key(self, key: str, portal_id: str | None = None, occurrence: int = 1) -> str:
         start = 0
         if portal_id is not None:
-            id_line = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(portal_id)}[\"']")
-            seen = 0
-            for number, line in enumerate(self.lines):
-                if id_line.match(line):
-                    start, seen = number, seen + 1
-                    if seen == occurrence:
-                        break
+            start = self._id_line(portal_id, occurrence)
             # the key may sit above `id` in the same [[portal]] table
             while start > 0 and not self.lines[start].lstrip().startswith("[["):
                 start -= 1
