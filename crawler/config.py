@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import MISSING, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -66,7 +67,7 @@ class Portal:
     schedule: str | None = None
     allowed_hosts: tuple[str, ...] = ()
 
-    @property
+    @cached_property  # asked for every request and list entry of a crawl (thousands of portals per process)
     def hosts(self) -> tuple[str, ...]:
         """Hosts the crawl may fetch from: those of its start URLs / home page plus `allowed_hosts`."""
         urls = list(self.start_urls) + ([self.home] if self.home else [])

@@ -100,11 +100,16 @@ def _portal_of(spider, request):
     portal_id = request.meta.get("portal_id")
     if portal_id is not None:
         return portal_id
-    host = urlsplit(request.url).hostname or ""
-    for pid, portal in getattr(spider, "portals", {}).items():
-        if host in portal.hosts:
-            return pid
-    return None
+    # robots.txt requests carry no portal id: look the host up in an index built once per crawl (a loop over
+    # the portals per request is quadratic in a batch of thousands)
+    index = getattr(spider, "_portal_by_host", None)
+    if index is None:
+        index = {}
+        for pid, portal in getattr(spider, "portals", {}).items():
+            for host in portal.hosts:
+                index.setdefault(host, pid)
+        spider._portal_by_host = index
+    return index.get(urlsplit(request.url).hostname or "")
 
 
 class PortalGuardMiddleware:
