@@ -43,7 +43,7 @@ class PortalSummary:
 
 @dataclass
 class CrawlSummary:
-    status: str  # ok | timeout | error
+    status: str  # ok | timeout | error | stopped
     returncode: int | None
     duration: float
     portals: dict[str, PortalSummary] = field(default_factory=dict)
@@ -68,12 +68,15 @@ def _apply(summary: PortalSummary, event: dict) -> None:
 
 def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids: list[str] | None = None, *,
           timeout: float | None = None, progress=None, log_level: str = "INFO",
-          settings: dict | None = None) -> CrawlSummary:
+          settings: dict | None = None, stop: threading.Event | None = None,
+          stop_grace: float = 6.0) -> CrawlSummary:
     """Crawl the portals (all when `portal_ids` is empty) in one subprocess and return its summary.
 
     `progress(event)` receives each JSON progress event (`{"event": "start"|"progress"|"done", "portal": ...}`).
     `timeout` (default: the config's `crawl.timeout`) kills the subprocess; its runs are recorded as
-    `timeout`. Raises CrawlError when nothing could run (bad config, unwritable database)."""
+    `timeout`. Setting `stop` (from another thread: the daemon's SIGTERM) stops the crawl gracefully, SIGTERM
+    and SIGKILL after `stop_grace` seconds. Raises CrawlError when nothing could run (bad config, unwritable
+    database)."""
     try:
         config = load_config(config_path)
         portals = config.select(portal_ids)
@@ -127,7 +130,14 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
     reader.start()
     status = "ok"
     try:
-        proc.wait(timeout=timeout)
+        if _wait(proc, timeout, stop):
+            status = "stopped"
+            proc.terminate()  # Scrapy closes the spider; the writer stores what it has; runs end `killed`
+            try:
+                proc.wait(timeout=stop_grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     except subprocess.TimeoutExpired:
         status = "timeout"
         proc.terminate()
@@ -157,6 +167,20 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
                 s.status, s.reason = "error", s.reason or message
         return CrawlSummary(status, proc.returncode, duration, summaries, log, message)
     return CrawlSummary(status, proc.returncode, duration, summaries, log, errors[0] if errors else None)
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None, stop: threading.Event | None) -> bool:
+    """Wait for the crawl process; True when `stop` was set first. Raises TimeoutExpired after `timeout`."""
+    if stop is None:
+        proc.wait(timeout=timeout)
+        return False
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while proc.poll() is None:
+        if stop.wait(0.1):
+            return True
+        if deadline is not None and time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+    return False
 
 
 def _record_timeout(db_path, summaries: dict[str, PortalSummary], timeout: float) -> None:
