@@ -1,4 +1,5 @@
-"""Downloader middlewares: stay on the portal's own hosts, detect anti-bot walls honestly, retry with backoff.
+"""Downloader middlewares: stay on the portal's own hosts, obey robots.txt, detect anti-bot walls honestly,
+retry with backoff.
 
 Also makes Scrapy's cookie middleware use tldextract's bundled public-suffix snapshot: a bare crawl would
 otherwise try to download the list from the internet (and log a traceback when offline).
@@ -12,8 +13,12 @@ import re
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +144,62 @@ class PortalGuardMiddleware:
         if spider.is_blocked(portal_id):
             raise IgnoreRequest(f"portal {portal_id} is blocked")
         return None
+
+
+# A robots.txt download whose coroutine was cancelled before it ended: its waiters ask again
+_ABANDONED = object()
+
+
+def _own_copy(pending: Deferred) -> Deferred:
+    """A Deferred that fires with `pending`'s result and hands the same result on to pending's next waiter."""
+    copy = Deferred()
+
+    def pass_on(result):
+        copy.callback(result)
+        return result
+
+    pending.addCallback(pass_on)
+    return copy
+
+
+def _without_credentials(request):
+    """The request at its URL without `user:pass@`: the host's robots.txt is that of the bare host."""
+    netloc = urlparse_cached(request).netloc
+    if "@" not in netloc:
+        return request
+    return request.replace(url=urlparse_cached(request)._replace(netloc=netloc.rpartition("@")[2]).geturl())
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware in which every request waiting for a host's robots.txt is checked
+    against it. For Scrapy 2.14.0 to 2.19.0 (the latest checked; unchanged on Scrapy's main branch); drop it
+    when Scrapy's own is fixed (docs/upstream/scrapy-robotstxt-race.md).
+
+    Since 2.14 every waiting request awaits the host's one pending Deferred through
+    `maybe_deferred_to_future`, and `Deferred.asFuture` consumes the result: the first waiter gets the
+    parser, every later one gets None, which means "no robots.txt: allow". Here each waiter awaits a
+    Deferred of its own (as Scrapy 2.13 did), so a waiter's cancellation cannot cancel the others either.
+    What a failed, redirected or timed-out robots.txt download means is left to Scrapy.
+
+    A URL with credentials (`user:pass@host`, from a redirect) is checked against the host's robots.txt;
+    Scrapy took it for another host and asked for `http://user:pass@host/robots.txt`, which its HTTP
+    handler refuses with a ValueError.
+    """
+
+    async def robot_parser(self, request):
+        request = _without_credentials(request)
+        netloc = urlparse_cached(request).netloc
+        while isinstance(pending := self._parsers.get(netloc), Deferred):
+            parser = await maybe_deferred_to_future(_own_copy(pending))
+            if parser is not _ABANDONED:
+                return parser
+        try:
+            return await super().robot_parser(request)
+        finally:
+            pending = self._parsers.get(netloc)
+            if isinstance(pending, Deferred):  # cancelled while downloading: nobody would ever fire it
+                del self._parsers[netloc]
+                pending.callback(_ABANDONED)
 
 
 class BlockDetectionMiddleware:

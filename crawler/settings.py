@@ -45,6 +45,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 DOWNLOADER_MIDDLEWARES = {
     # our offsite/blocked-portal filter runs before robots.txt (100) so nothing off-site is even asked for
     "crawler.middlewares.PortalGuardMiddleware": 50,
+    # Scrapy 2.14+ lets requests queued behind a pending robots.txt through unchecked (see the class)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # process_response runs from high to low numbers: see challenge pages before retry (550)

@@ -79,7 +79,7 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
     database)."""
     try:
         config = load_config(config_path)
-        portals = config.select(portal_ids)
+        portals = _selected(db_path, config, portal_ids)
     except ConfigError as exc:
         raise CrawlError(str(exc)) from None
     if timeout is None:
@@ -181,6 +181,23 @@ def _wait(proc: subprocess.Popen, timeout: float | None, stop: threading.Event |
         if deadline is not None and time.monotonic() > deadline:
             raise subprocess.TimeoutExpired(proc.args, timeout)
     return False
+
+
+def _selected(db_path, config, portal_ids):
+    """The registry's portals named by `portal_ids` (all when empty); unknown ids raise CrawlError."""
+    from crawler.registry import RegistryError, select_portals
+    from storage import DatabaseError, connect
+
+    try:
+        db = connect(db_path)
+    except DatabaseError as exc:
+        raise CrawlError(str(exc)) from None
+    try:
+        return select_portals(db, config, portal_ids)
+    except RegistryError as exc:
+        raise CrawlError(str(exc)) from None
+    finally:
+        db.conn.close()
 
 
 def _record_timeout(db_path, summaries: dict[str, PortalSummary], timeout: float) -> None:

@@ -11,7 +11,7 @@ Public API
     (municipality district ``天津市静海区``, county directly under a province ``河南省济源市``),
     prefecture-level -> ``吉林省吉林市``, province -> ``安徽省``.  ``(None, None)`` when there is no
     (unambiguous) evidence; ambiguous names (朝阳区, 鼓楼区 ...) are never guessed.
-``division(code) -> Division | None``, ``full_name(code) -> str | None``
+``division(code) -> Division | None``, ``full_name(code) -> str | None``, ``divisions() -> list[Division]``
 ``to_simplified(s) -> str``  (traditional -> simplified, only converts strings holding traditional characters)
 
 Evidence, strongest first: the issuing body at the head of the title, ``source``, ``site_name``, the rest of the
@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Division", "division", "full_name", "resolve_region", "to_simplified"]
+__all__ = ["Division", "division", "divisions", "full_name", "resolve_region", "to_simplified"]
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "divisions.csv"
 
@@ -158,6 +158,11 @@ def _load() -> dict[str, Division]:
 
 def division(code: str) -> Division | None:
     return _load().get(code)
+
+
+def divisions() -> list[Division]:
+    """Every division of the data, in code order (provinces, their cities, their counties)."""
+    return list(_load().values())
 
 
 def full_name(code: str) -> str | None:
