@@ -38,6 +38,8 @@ class CrawlSettings:
     max_attachment_bytes: int = 30 * 1024 * 1024
     max_list_pages: int = 50
     retry_times: int = 3
+    processes: int = 0  # crawl processes `govwatch watch` runs at once (0: one per CPU)
+    batch_size: int = 2000  # portals one of them crawls at most
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def parse_config(raw_text: str, path: str | Path | None = None) -> Config:
         raise ConfigError(f"{locate.key(key)}: unknown top-level key {key!r} "
                           f"(expected: [crawl], [alerts], [dedupe], [[portal]])")
     sections = {name: _section(cls, data.get(name, {}), f"[{name}]", locate) for name, cls in _SECTIONS.items()}
+    _check_batches(sections["crawl"], locate)
     portal_tables = data.get("portal", [])
     if not isinstance(portal_tables, list):
         raise ConfigError(f"{where}: 'portal' must be an array of tables: write [[portal]]")
@@ -165,6 +168,14 @@ def _section(cls, table, label: str, locate: "_Locator"):
     if isinstance(settings, DedupeSettings) and not 0 < settings.threshold <= 1:
         raise ConfigError(f"{locate.key('threshold')}: threshold must be in (0, 1]")
     return settings
+
+
+def _check_batches(crawl: CrawlSettings, locate: "_Locator") -> None:
+    if crawl.processes < 0:
+        raise ConfigError(f"{locate.key('processes')}: [crawl] processes must be >= 0 (0: one per CPU), "
+                          f"got {crawl.processes!r}")
+    if crawl.batch_size < 1:
+        raise ConfigError(f"{locate.key('batch_size')}: [crawl] batch_size must be >= 1, got {crawl.batch_size!r}")
 
 
 def _typed(value, default, label: str, where: str):

@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = build_settings(config, db_path=args.db, overrides=overrides)
     process = CrawlerProcess(settings=settings)
     crawler = process.create_crawler(ColumnSpider)
-    close = {"reason": "finished"}
+    # a spider that never closed (Scrapy's unclean shutdown on a second SIGTERM stops the reactor first) was killed
+    close = {"reason": "unclean shutdown"}
 
     def closed(spider, reason):
         close["reason"] = reason

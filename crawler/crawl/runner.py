@@ -74,9 +74,10 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
 
     `progress(event)` receives each JSON progress event (`{"event": "start"|"progress"|"done", "portal": ...}`).
     `timeout` (default: the config's `crawl.timeout`) kills the subprocess; its runs are recorded as
-    `timeout`. Setting `stop` (from another thread: the daemon's SIGTERM) stops the crawl gracefully, SIGTERM
-    and SIGKILL after `stop_grace` seconds. Raises CrawlError when nothing could run (bad config, unwritable
-    database)."""
+    `timeout`. Setting `stop` (from another thread: the daemon's SIGTERM) stops the crawl within `stop_grace`
+    seconds: SIGTERM (Scrapy finishes the requests in flight and closes the spider), a second SIGTERM after
+    60% of it (Scrapy's unclean shutdown: the reactor stops, the runs are still closed), SIGKILL at the end.
+    Raises CrawlError when nothing could run (bad config, unwritable database)."""
     try:
         config = load_config(config_path)
         portals = _selected(db_path, config, portal_ids)
@@ -132,12 +133,7 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
     try:
         if _wait(proc, timeout, stop):
             status = "stopped"
-            proc.terminate()  # Scrapy closes the spider; the writer stores what it has; runs end `killed`
-            try:
-                proc.wait(timeout=stop_grace)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc, stop_grace)
     except subprocess.TimeoutExpired:
         status = "timeout"
         proc.terminate()
@@ -150,7 +146,8 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
         proc.kill()
         proc.wait()
         raise
-    reader.join(timeout=5)
+    # a writer child left behind by a killed crawl may hold stdout open: a stopped crawl does not wait for it
+    reader.join(timeout=1 if status == "stopped" else 5)
     log_file.seek(0)
     log = log_file.read().decode("utf-8", "replace")
     log_file.close()
@@ -159,14 +156,32 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
         _record_timeout(db_path, summaries, timeout)
     elif proc.returncode != 0:
         message = errors[0] if errors else (log.strip().splitlines() or ["crawl process failed"])[-1]
-        if proc.returncode in (2, 3):
+        if status == "stopped":
+            message = f"crawl stopped, killed after {stop_grace:g} s"
+        elif proc.returncode in (2, 3):
             raise CrawlError(message)
-        status = "error"
+        else:
+            status = "error"
         for s in summaries.values():
             if s.status in ("running", "error"):
                 s.status, s.reason = "error", s.reason or message
         return CrawlSummary(status, proc.returncode, duration, summaries, log, message)
     return CrawlSummary(status, proc.returncode, duration, summaries, log, errors[0] if errors else None)
+
+
+def _stop(proc: subprocess.Popen, grace: float) -> None:
+    """Graceful stop (the spider closes: in-flight requests end, the writer stores what it has, runs end
+    `killed`), then Scrapy's unclean shutdown (a second signal: queued requests wait no longer, the runs are
+    still closed), then SIGKILL: all within `grace` seconds, however slow the portals are."""
+    for signal_, share in ((proc.terminate, 0.6), (proc.terminate, 0.4)):
+        signal_()
+        try:
+            proc.wait(timeout=grace * share)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    proc.kill()
+    proc.wait()
 
 
 def _wait(proc: subprocess.Popen, timeout: float | None, stop: threading.Event | None) -> bool:
