@@ -28,6 +28,7 @@ does not grow with traffic. The control endpoint (process mode) is plain JSON ov
     POST /publish  {"portal": id[, "year": Y]}       {"portal", "year", "title", "url"}
     POST /down     {"portal": id, "down": true}
     GET  /stats                        {"pid", "cpu_s", "max_rss_kib", "requests", "built"}
+    GET  /pages                        {portal id: [URL, ...]}: what a full crawl fetches (for a bare crawl)
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.demo.farmsites import (
-    SLOW_SECONDS, Region, build_portal, column_path, family_and_role, initial_report_years, new_report, report_title,
-    select_regions,
+    SLOW_SECONDS, Region, build_portal, column_path, family_and_role, initial_report_years, new_report, page_paths,
+    report_title, select_regions,
 )
 from crawler.demo.server import CHINA_TZ, Portal, Request, Response, _toml, answer
 
@@ -412,6 +413,11 @@ class Farm:
     def write_config(self, path: str | Path, portal_ids: list[str] | None = None, **options) -> Path:
         return write_config(path, [self.site(pid).row() for pid in (portal_ids or self.portal_ids())], **options)
 
+    def pages(self, portal_id: str) -> list[str]:
+        """The absolute URLs a full crawl of the portal fetches besides robots.txt (see farmsites.page_paths)."""
+        site = self.site(portal_id)
+        return [site.base_url + path for path in page_paths(site.portal(self._build_lock))]
+
     # ----- the control endpoint
     def _control(self, method, path, query, headers, body):
         try:
@@ -430,6 +436,8 @@ class Farm:
                 return _json({"ok": True}), 0.0
             if method == "GET" and path == "/stats":
                 return _json(self.stats()), 0.0
+            if method == "GET" and path == "/pages":
+                return _json({pid: self.pages(pid) for pid in self.sites}), 0.0
         except (KeyError, ValueError) as exc:
             return _json({"error": str(exc)}, status=400), 0.0
         return _json({"error": f"no {method} {path}"}, status=404), 0.0
@@ -514,6 +522,9 @@ class FarmClient:
 
     def stats(self) -> dict:
         return self._call("GET", "/stats")
+
+    def pages(self) -> dict[str, list[str]]:
+        return self._call("GET", "/pages")
 
     def write_config(self, path: str | Path, portal_ids: list[str] | None = None, **options) -> Path:
         rows = {r["id"]: r for r in self.portals()}

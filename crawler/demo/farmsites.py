@@ -28,7 +28,8 @@ from importlib import resources
 
 from crawler.demo.server import Item, Portal
 from crawler.demo.sites import (
-    BlockedPortal, CountyPortal, GkmlptPortal, HanwebPortal, TrsPortal, UcapPortal, column_items, report_attachments,
+    GKMLPT_CATEGORY, HANWEB_COLUMN, BlockedPortal, CountyPortal, GkmlptPortal, HanwebPortal, TrsPortal, UcapPortal,
+    column_items, report_attachments,
 )
 
 LATEST_YEAR = 2023  # the newest report year a portal starts with; `publish` adds the years after it
@@ -177,3 +178,26 @@ def build_portal(portal_id: str, region: Region, position: int) -> Portal:
 def new_report(region: Region, year: int, now: datetime) -> Item:
     """The report a `publish` adds: the region's report of `year`, published `now` (China time)."""
     return report_item(region, year, now.strftime("%Y-%m-%d %H:%M"), variant=1)
+
+
+def page_paths(portal: Portal) -> list[str]:
+    """Every path a full crawl of `portal` fetches besides robots.txt: its list pages (however its family
+    pages them) and the detail pages and attachments of its column, /private/ left out. For a bare
+    download of the same pages (`bench/bench_national.py`)."""
+    count = len(portal.pages())
+    if isinstance(portal, BlockedPortal):
+        return [portal.column_path]
+    if isinstance(portal, TrsPortal):
+        lists = [portal.column_path] + [f"/zwgk/fzzfjs/index_{n}.html" for n in range(1, count)]
+    elif isinstance(portal, HanwebPortal):
+        per = portal.per_page
+        lists = [portal.column_path] + [f"/module/web/jpage/dataproxy.jsp?startrecord={n * per + 1}&endrecord="
+                                        f"{(n + 1) * per}&perpage={per}&columnid={HANWEB_COLUMN}" for n in range(1, count)]
+    elif isinstance(portal, UcapPortal):
+        lists = [portal.column_path] + [f"/fzzfjs/list_{n}.shtml" for n in range(2, count + 1)]
+    elif isinstance(portal, GkmlptPortal):
+        lists = [portal.column_path] + [f"/gkmlpt/api/all/{GKMLPT_CATEGORY}?page={n}" for n in range(1, count + 1)]
+    else:
+        lists = [f"/news/list.asp?page={n}" for n in range(1, count + 1)]
+    served = [i for i in portal.served_items() if not i.path.startswith("/private/")]
+    return lists + [i.path for i in served] + [a.path for i in served for a in i.attachments]
