@@ -205,5 +205,9 @@ def test_status_shows_next_run(tmp_path):
     db = storage.connect(tmp_path / "gw.db")
     db["portals"].insert({"id": "a", "name": "a"})
     sync_schedule(db, config(("a", None)), now=T0)
-    [row] = status(db)
+    from crawler.crawl.daemonlock import daemon_lock
+
+    with daemon_lock(tmp_path / "gw.db"):  # next runs are shown while a daemon runs on the database, and only then
+        [row] = status(db)
     assert row["next_run"] == T0.isoformat()
+    assert status(db)[0]["next_run"] is None

@@ -82,7 +82,7 @@ def crawl_batch(config_path: str, db_path: str, portal_ids: list[str], *, crawl:
         return {pid: BatchOutcome(pid, "error", False, reason) for pid in portal_ids}
     if summary.status == "ok":
         reason = None
-    elif summary.status == "stopped":
+    elif summary.status == "interrupted":
         reason = "crawl stopped: the daemon is shutting down"
     else:
         reason = summary.error or f"crawl {summary.status} (exit code {summary.returncode})"
@@ -91,7 +91,7 @@ def crawl_batch(config_path: str, db_path: str, portal_ids: list[str], *, crawl:
         run = summary.portals.get(pid)
         status = run.status if run is not None else "error"
         finished = pid in done and status in FINISHED
-        if not finished and summary.status == "stopped":
+        if not finished and summary.status == "interrupted":
             status = "stopped"
         outcome = BatchOutcome(pid, status, finished, (run.reason if run else None) or (None if finished else reason),
                                pages=run.pages if run else 0, new_documents=run.new_documents if run else 0,
