@@ -332,7 +332,7 @@ def test_progress_without_a_terminal_prints_totals_and_leaves_final_statuses_to_
 def test_status_lists_configured_portals_that_never_ran_and_next_runs_only_with_a_daemon(tmp_path):
     from crawler.crawl.daemonlock import daemon_lock
     from crawler.crawl.status import status
-    from crawler.crawl.watch import build_scheduler, sync_jobs
+    from crawler.crawl.watch import sync_schedule
     from crawler.config import load_config
 
     config_path = tmp_path / "govwatch.toml"
@@ -341,14 +341,11 @@ def test_status_lists_configured_portals_that_never_ran_and_next_runs_only_with_
     db_path = str(tmp_path / "gw.db")
     db = connect(db_path)
     db["portals"].insert({"id": "a", "name": "a", "status": "ok"})
-    scheduler = build_scheduler(db_path)
-    scheduler.start(paused=True)
-    sync_jobs(scheduler, load_config(config_path), str(config_path), db_path)
-    scheduler.shutdown(wait=False)
+    sync_schedule(db, load_config(config_path))  # the daemon's schedule of both portals
     result = CliRunner().invoke(_main(), ["status", "--db", db_path, "--config", str(config_path), "--json"])
     rows = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
     assert rows["b"]["status"] == "never" and rows["a"]["status"] == "ok"
-    assert rows["a"]["next_run"] is None  # jobs in the store, but no daemon running: no next runs
+    assert rows["a"]["next_run"] is None  # scheduled, but no daemon running: no next runs
     with daemon_lock(db_path):
         assert all(r["next_run"] for r in status(db, config=load_config(config_path)))
 

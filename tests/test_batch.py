@@ -1,0 +1,58 @@
+"""A batch: many portals in one crawl process. Stopping it in a hurry still closes every run (as `killed`, so
+the daemon retries them); the per-portal log tails of a batch go to the portal a line names, found by lookup."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+import helpers  # noqa: F401  (repo on sys.path)
+from crawler.config import CrawlSettings, Portal
+from crawler.crawl.batch import crawl_batch
+from crawler.crawl.runs import _PortalLogTail
+from crawler.demo.farm import Farm
+from storage import connect
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_a_batch_stopped_in_a_hurry_closes_every_run_as_killed(tmp_path):
+    """A 3 s delay per host keeps requests queued: the graceful stop cannot finish within its share of the
+    grace, Scrapy's unclean shutdown stops the reactor before the spider closes, and the runs are still
+    closed (before: left `running`, and the portals reported `done` as if they had finished)."""
+    with Farm(limit=12) as farm:
+        config = farm.write_config(tmp_path / "gw.toml", download_delay=3.0, autothrottle=False, timeout=120)
+        stop = threading.Event()
+        threading.Timer(8, stop.set).start()
+        outcomes = crawl_batch(str(config), str(tmp_path / "gw.db"), farm.portal_ids(), crawl=CrawlSettings(),
+                               timeout=120, stop=stop, stop_grace=2.0)
+    db = connect(tmp_path / "gw.db")
+    statuses = dict(db.execute("SELECT portal_id, status FROM crawl_runs").fetchall())
+    assert set(statuses) == set(farm.portal_ids())
+    assert "running" not in statuses.values()
+    blocked = set(farm.portal_ids(role="blocked412"))
+    assert {pid for pid, s in statuses.items() if s == "killed"} == set(farm.portal_ids()) - blocked
+    assert all(not o.finished for pid, o in outcomes.items() if pid not in blocked)
+    assert {db.execute("SELECT status FROM portals WHERE id = ?", [pid]).fetchone()[0]
+            for pid in statuses} <= {"error", "blocked"}
+
+
+def test_log_lines_of_a_batch_go_to_the_portal_they_name():
+    portals = {f"p{n}": Portal(f"p{n}", start_urls=(f"http://127.100.0.{n}:8000/c/",)) for n in range(1, 40)}
+    tail = _PortalLogTail(portals)
+
+    def log(name, level, message):
+        tail.emit(logging.LogRecord(name, level, __file__, 1, message, None, None))
+
+    log("spiders.column", logging.INFO, "robots.txt forbids http://127.100.0.1:8000/private/a.html")
+    log("spiders.column", logging.WARNING, "portal p12 blocked: 412 challenge")
+    log("scrapy.core.scraper", logging.ERROR, "Error downloading <GET http://user@127.100.0.3:8000/x>")
+    log("scrapy.core.engine", logging.WARNING, "Closing spider (shutdown)")  # names no portal: every portal
+    log("scrapy.core.engine", logging.INFO, "Crawled 0 pages")  # Scrapy's info lines are left out
+    assert "forbids" in tail.tail("p1") and "forbids" not in tail.tail("p12")  # 127.100.0.1 is not 127.100.0.12
+    assert "p12 blocked" in tail.tail("p12") and "p12 blocked" not in tail.tail("p1")
+    assert "Error downloading" in tail.tail("p3") and "Error downloading" not in tail.tail("p33")
+    assert all("Closing spider" in tail.tail(pid) for pid in portals)
+    assert not any("Crawled" in tail.tail(pid) for pid in portals)
