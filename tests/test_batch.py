@@ -56,3 +56,27 @@ def test_log_lines_of_a_batch_go_to_the_portal_they_name():
     assert "Error downloading" in tail.tail("p3") and "Error downloading" not in tail.tail("p33")
     assert all("Closing spider" in tail.tail(pid) for pid in portals)
     assert not any("Crawled" in tail.tail(pid) for pid in portals)
+
+
+def test_a_crawl_that_stores_nothing_starts_no_writer(tmp_path):
+    """A recheck of unchanged portals stores no document: the writer process (a spawn and the store path's
+    imports, ~1 CPU-s) starts with the first document only."""
+    from scrapy.settings import Settings
+
+    from crawler.pipelines import StorePipeline
+    from spiders.column import ColumnSpider
+
+    config = tmp_path / "govwatch.toml"
+    config.write_text('[[portal]]\nid = "w"\nstart_urls = ["http://w.gov.cn/"]\n', encoding="utf-8")
+    connect(tmp_path / "w.db")
+    spider = ColumnSpider(config=str(config), db=str(tmp_path / "w.db"))
+    crawler = type("Crawler", (), {"spider": spider, "settings": Settings({"GOVWATCH_WRITER_PROCESS": True})})()
+    pipeline = StorePipeline(crawler)
+    pipeline.open_spider()
+    pipeline.close_spider()
+    assert pipeline.writer is None
+    pipeline = StorePipeline(crawler)
+    pipeline.open_spider()
+    assert pipeline.start_writer().process.is_alive()
+    pipeline.close_spider()
+    assert not pipeline.writer.process.is_alive()
