@@ -80,3 +80,23 @@ def test_a_crawl_that_stores_nothing_starts_no_writer(tmp_path):
     assert pipeline.start_writer().process.is_alive()
     pipeline.close_spider()
     assert not pipeline.writer.process.is_alive()
+
+
+def test_which_portals_of_a_batch_crawl_incrementally_in_one_query(tmp_path):
+    from crawler.crawl.fetchstate import FetchState
+    from spiders.column import incremental_portals
+
+    db = connect(tmp_path / "gw.db")
+    for pid, done in (("a", 1), ("b", 1), ("c", 0), ("d", 1)):
+        db["portals"].insert({"id": pid, "name": pid, "baseline_done": done})
+    for pid, status in (("a", "killed"), ("a", "ok"), ("b", "ok"), ("b", "killed"), ("c", "ok")):
+        db["crawl_runs"].insert({"portal_id": pid, "started_at": "2026-03-01T08:00:00+00:00", "status": status})
+    current = db["crawl_runs"].insert({"portal_id": "a", "started_at": "2026-03-01T09:00:00+00:00",
+                                       "status": "running"}).last_pk
+    # a: its previous run ended ok (the current one does not count); b: killed last; c: no baseline; d: no run
+    assert incremental_portals(db, ["a", "b", "c", "d"], exclude_runs=[current]) == \
+        {"a": True, "b": False, "c": False, "d": False}
+    state = FetchState(db)
+    state.record("http://a.gov.cn/1.html", portal_id="a", kind="detail", status=200, list_entry="fa")
+    state.record("http://b.gov.cn/1.html", portal_id="b", kind="detail", status=500, list_entry="fb")
+    assert state.known_entries_of(["a", "b", "x"]) == {"a": {"http://a.gov.cn/1.html": "fa"}, "b": {}, "x": {}}

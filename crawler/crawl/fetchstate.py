@@ -4,6 +4,7 @@ list-entry fingerprint that tells whether a known detail page needs refetching."
 from __future__ import annotations
 
 import hashlib
+import json
 
 import sqlite_utils
 
@@ -56,9 +57,16 @@ class FetchState:
     def known_entries(self, portal_id: str) -> dict[str, str]:
         """{detail url: list-entry fingerprint} of the portal's detail pages stored successfully (or
         forbidden by robots.txt: those are not asked for again while their list entry is unchanged)."""
-        return {row["url"]: row["list_entry"] for row in self.db.query(
-            "SELECT url, list_entry FROM fetch_state WHERE portal_id = ? AND kind = 'detail' AND status IN (200, ?)",
-            [portal_id, ROBOTS_DISALLOWED])}
+        return self.known_entries_of([portal_id])[portal_id]
+
+    def known_entries_of(self, portal_ids) -> dict[str, dict[str, str]]:
+        """`known_entries` of many portals (a batch) in one query: {portal id: {detail url: fingerprint}}."""
+        out: dict[str, dict[str, str]] = {pid: {} for pid in portal_ids}
+        for portal_id, url, entry in self.db.execute(
+                "SELECT portal_id, url, list_entry FROM fetch_state WHERE kind = 'detail' AND status IN (200, ?) "
+                "AND portal_id IN (SELECT value FROM json_each(?))", [ROBOTS_DISALLOWED, json.dumps(list(out))]):
+            out[portal_id][url] = entry
+        return out
 
     def record(self, url: str, *, portal_id: str, kind: str, status: int, etag: str | None = None,
                last_modified: str | None = None, body_hash: str | None = None, list_entry: str | None = None,
