@@ -414,8 +414,11 @@ class Farm:
         return write_config(path, [self.site(pid).row() for pid in (portal_ids or self.portal_ids())], **options)
 
     def pages(self, portal_id: str) -> list[str]:
-        """The absolute URLs a full crawl of the portal fetches besides robots.txt (see farmsites.page_paths)."""
+        """The absolute URLs a full crawl of the portal fetches besides robots.txt (see farmsites.page_paths);
+        of a portal that is down or has moved, only its column page (nothing behind it can be seen)."""
         site = self.site(portal_id)
+        if site.down or site.role == "redirect":
+            return [site.column_url]
         return [site.base_url + path for path in page_paths(site.portal(self._build_lock))]
 
     # ----- the control endpoint
@@ -486,7 +489,7 @@ class FarmClient:
         self.control_url = control_url.rstrip("/")
         self._rows: list[dict] | None = None
 
-    def _call(self, method: str, path: str, data: dict | None = None):
+    def _call(self, method: str, path: str, data: dict | None = None, *, timeout: float = 30):
         import urllib.error
         import urllib.request
 
@@ -494,7 +497,7 @@ class FarmClient:
         request = urllib.request.Request(self.control_url + path, data=body, method=method,
                                          headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=30) as answer_:
+            with urllib.request.urlopen(request, timeout=timeout) as answer_:
                 return json.loads(answer_.read())
         except urllib.error.HTTPError as exc:
             raise ValueError(f"farm {method} {path}: {json.loads(exc.read()).get('error')}") from None
@@ -524,7 +527,7 @@ class FarmClient:
         return self._call("GET", "/stats")
 
     def pages(self) -> dict[str, list[str]]:
-        return self._call("GET", "/pages")
+        return self._call("GET", "/pages", timeout=900)  # builds every portal not built yet (~4 ms each)
 
     def write_config(self, path: str | Path, portal_ids: list[str] | None = None, **options) -> Path:
         rows = {r["id"]: r for r in self.portals()}
