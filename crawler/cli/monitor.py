@@ -1,4 +1,4 @@
-"""Monitoring commands: `alerts flush|list|test`, `coverage`, `watch`."""
+"""Monitoring commands: `alerts flush|list|retry|test`, `coverage`, `watch`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import click
 
 from crawler.cli.common import config_option, db_option, json_option, open_config, open_db, print_jsonl, print_table
+from crawler.cli.common import open_db_read_only, wide_option
 
 
 def register(main: click.Group) -> None:
@@ -18,7 +19,7 @@ def register(main: click.Group) -> None:
 
 @click.group()
 def alerts() -> None:
-    """Alert outbox: deliver, list, test channels."""
+    """Alert outbox: deliver, list, retry, test channels."""
 
 
 @alerts.command("flush")
@@ -26,16 +27,16 @@ def alerts() -> None:
 @db_option
 @json_option
 def flush(config_path: str, db_path: str, as_json: bool) -> None:
-    """Deliver pending alerts to every configured channel (with retries and backoff)."""
-    from crawler.monitor.alerts import flush as do_flush
+    """Send every pending alert now, to every configured channel (waiting backoffs are skipped; each send
+    ends within [alerts] send_timeout; a channel that fails is tried again by the next flush)."""
+    from crawler.monitor.delivery import flush as do_flush
 
     config = open_config(config_path)
-    summary = do_flush(open_db(db_path), config)
+    summary = do_flush(open_db(db_path), config, due_only=False)
     if as_json:
         print_jsonl([summary.as_dict()])
     else:
-        click.echo(f"sent {summary.sent}, failed attempts {summary.failed}, gave up {summary.gave_up}, "
-                   f"still pending {summary.pending}")
+        click.echo(summary.line())
 
 
 @alerts.command("list")
@@ -43,11 +44,12 @@ def flush(config_path: str, db_path: str, as_json: bool) -> None:
 @click.option("--limit", default=50, show_default=True)
 @db_option
 @json_option
+@wide_option
 def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
-    """Show alerts with their per-channel deliveries and attempts (secrets are never shown)."""
-    from crawler.monitor.alerts import list_alerts
+    """Show alerts with their per-channel deliveries, attempts and next attempt (secrets are never shown)."""
+    from crawler.monitor.delivery import list_alerts
 
-    rows = list_alerts(open_db(db_path), pending=pending, limit=limit)
+    rows = list_alerts(open_db_read_only(db_path), pending=pending, limit=limit)
     if as_json:
         print_jsonl(rows)
         return
@@ -55,10 +57,35 @@ def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
     for row in rows:
         deliveries = "; ".join(f"{d['channel_label']}: {d['status']} ({d['attempts']})" for d in row["deliveries"])
         errors = [d["last_error"] for d in row["deliveries"] if d["last_error"] and d["status"] != "sent"]
-        table.append({"id": row["id"], "kind": row["kind"], "created": row["created_at"], "status": row["status"],
+        table.append({"id": row["id"], "kind": row["kind"], "created (UTC)": _minute(row["created_at"]),
+                      "status": row["status"], "next attempt (UTC)": _minute(row["next_attempt_at"]),
                       "message": (row["message"] or "").split("\n", 1)[0][:60], "deliveries": deliveries,
                       "error": (errors[0] if errors else "")[:80]})
-    print_table(table, ["id", "kind", "created", "status", "message", "deliveries", "error"])
+    print_table(table, ["id", "kind", "created (UTC)", "status", "next attempt (UTC)", "message", "deliveries",
+                        "error"], shrink=("message", "deliveries", "error"))
+
+
+def _minute(iso: str | None) -> str:
+    """`2026-12-02T02:13:16+00:00` as `2026-12-02 02:13` (the JSON keeps the whole timestamp)."""
+    return iso[:16].replace("T", " ") if iso else ""
+
+
+@alerts.command("retry")
+@click.option("--failed", is_flag=True, help="Every delivery that gave up (of the --id alerts, when given).")
+@click.option("--id", "alert_ids", type=int, multiple=True, help="This alert's undelivered deliveries (repeatable).")
+@db_option
+def retry(failed: bool, alert_ids: tuple[int, ...], db_path: str) -> None:
+    """Put deliveries back to pending, due now, with a fresh retry window."""
+    from crawler.monitor.delivery import retry as do_retry
+
+    if not failed and not alert_ids:
+        raise click.UsageError("say what to retry: --failed (every failed delivery) or --id N (one alert)")
+    try:
+        count = do_retry(open_db(db_path), failed=failed, alert_ids=alert_ids)
+    except ValueError as exc:
+        raise click.ClickException(f"{db_path}: {exc}") from None
+    click.echo(f"{count} deliveries pending again, due now (`govwatch alerts flush` sends them at once; "
+               "a crawl or the daemon does on its next flush)")
 
 
 @alerts.command("test")
@@ -66,7 +93,7 @@ def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
 @json_option
 def test(config_path: str, as_json: bool) -> None:
     """Send a test message to every configured channel; exit 1 if any failed."""
-    from crawler.monitor.alerts import send_test
+    from crawler.monitor.delivery import send_test
 
     config = open_config(config_path)
     if not config.alerts.urls:
@@ -84,7 +111,7 @@ def test(config_path: str, as_json: bool) -> None:
 @click.command()
 @config_option
 @db_option
-@click.option("--year", "years", type=int, multiple=True, help="Report year (repeatable; default: the year due "
+@click.option("--year", "years", type=click.IntRange(1949, 2100), multiple=True, help="Report year (repeatable; default: the year due "
               "this year, i.e. last year).")
 @click.option("--province", default=None, help="Only this province (安徽省, 安徽 or 340000).")
 @click.option("--level", type=click.Choice(["province", "city", "county"]), default=None,
@@ -92,6 +119,7 @@ def test(config_path: str, as_json: bool) -> None:
 @click.option("--totals", "only_totals", is_flag=True, help="Only the totals per province and for the country.")
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8) instead of a table.")
+@wide_option
 def coverage(config_path: str, db_path: str, years: tuple[int, ...], province: str | None, level: str | None,
              only_totals: bool, as_json: bool, as_csv: bool) -> None:
     """Every region of the division tree, configured or not: published (date, link), missing, overdue,
@@ -104,8 +132,9 @@ def coverage(config_path: str, db_path: str, years: tuple[int, ...], province: s
     from crawler.monitor.coverage import STATUSES, matrix, totals
     from crawler.registry.places import short_name
 
+    config = registry_config(config_path)  # a bad config is named before the database is opened
     try:
-        rows = do_coverage(open_db(db_path), registry_config(config_path), years=list(years) or None,
+        rows = do_coverage(open_db_read_only(db_path), config, years=list(years) or None,
                            province=province, level=level)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

@@ -32,6 +32,10 @@ Rules:
   their row; a changed schedule is recomputed from now. The registry is re-read when its stamp changes
   (`crawler.registry.registry_stamp`), so portals imported while the daemon runs are scheduled.
 
+Alerts are delivered after each batch that found new reports (within `[alerts] crawl_flush_budget`) and by
+`alerts:flush` (within FLUSH_BUDGET); each send has a hard deadline, so delivery never holds up the schedule,
+and on SIGTERM a send in flight is stopped.
+
 SIGTERM / SIGINT: no batch starts any more, every running crawl process is asked to stop (SIGTERM: Scrapy
 closes the spider, the writer stores the documents it already has, the runs end `killed`), SIGKILLed after
 STOP_GRACE seconds; the daemon returns (exit code 0) within 10 s. What was stored stays stored and each
@@ -69,6 +73,9 @@ FLUSH_JOB = "alerts:flush"
 DEADLINE_JOB = "alerts:deadline"
 MISFIRE_GRACE = 3600
 FLUSH_EVERY = 60  # seconds
+FLUSH_BUDGET = 45  # seconds one alerts:flush may take: less than FLUSH_EVERY, so it never delays the next
+# set while the daemon stops: a flush in flight stops its send at once instead of holding up the shutdown
+_stopping = threading.Event()
 TICK = 1.0  # seconds between two looks at the due portals
 SPLIT_MIN = 50  # fewer due portals than this run in one process even when more slots are free
 RETRY_SECONDS = 60  # an unfinished portal's next try (at most its interval)
@@ -278,7 +285,7 @@ class Dispatcher:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         sent = None
         if not self.stopping.is_set() and any(o.new_reports for o in outcomes.values()):
-            sent = _flush_quietly(self.config, self.db_path)
+            sent = _flush_quietly(self.config, self.db_path, budget=self.config.alerts.crawl_flush_budget)
         log.info("batch %d done: %d portal(s) in %.1f s: %s; new reports %d%s", batch.number, len(ids),
                  time.monotonic() - batch.started, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
                  sum(o.new_reports for o in outcomes.values()), f"; alerts sent {sent}" if sent is not None else "")
@@ -304,7 +311,7 @@ def flush_job(config_path: str, db_path: str) -> None:
     from crawler.config import load_config
 
     try:
-        summary = _flush(load_config(config_path), db_path)
+        summary = _flush(load_config(config_path), db_path, budget=FLUSH_BUDGET)
         if summary.sent or summary.failed:
             log.info("alerts flush: sent=%s failed=%s pending=%s", summary.sent, summary.failed, summary.pending)
     except Exception as exc:
@@ -325,25 +332,25 @@ def deadline_job(config_path: str, db_path: str) -> None:
             db.conn.close()
         if alert_id:
             log.info("deadline digest: alert %s", alert_id)
-            _flush(config, db_path)
+            _flush(config, db_path, budget=FLUSH_BUDGET)
     except Exception as exc:
         log.warning("deadline digest failed: %s", f"{type(exc).__name__}: {exc}"[:300])
 
 
-def _flush(config, db_path: str):
-    from crawler.monitor.alerts import flush
+def _flush(config, db_path: str, *, budget: float):
+    from crawler.monitor.delivery import flush
     from storage import connect
 
     db = connect(db_path)
     try:
-        return flush(db, config)
+        return flush(db, config, budget=budget, cancel=_stopping)
     finally:
         db.conn.close()
 
 
-def _flush_quietly(config, db_path: str) -> int | None:
+def _flush_quietly(config, db_path: str, *, budget: float) -> int | None:
     try:
-        return _flush(config, db_path).sent
+        return _flush(config, db_path, budget=budget).sent
     except Exception as exc:  # noqa: BLE001 - the flush job retries
         log.warning("alerts flush failed: %s", f"{type(exc).__name__}: {exc}"[:300])
         return None
@@ -414,6 +421,7 @@ def watch(config_path: str, db_path: str, *, stop: threading.Event | None = None
 def _watch(config, config_path: str, db_path: str, *, stop: threading.Event | None, install_signals: bool,
            log_level: str) -> dict:
     stop = stop or threading.Event()
+    _stopping.clear()
     if install_signals and threading.current_thread() is threading.main_thread():
         def _stop(signum, frame):
             log.info("signal %s: stopping the running batches", signal.Signals(signum).name)
@@ -439,6 +447,7 @@ def _watch(config, config_path: str, db_path: str, *, stop: threading.Event | No
                 checked = time.monotonic()
                 stamp = _resync_if_changed(dispatcher, config, stamp)
     finally:
+        _stopping.set()  # before waiting for anything in flight: its sends stop now
         scheduler.pause()
         stopped = dispatcher.stop(timeout=STOP_GRACE + 2)
         scheduler.shutdown(wait=False)
