@@ -11,6 +11,7 @@ import re
 import tomllib
 from dataclasses import MISSING, dataclass, field
 from datetime import timezone
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,6 +41,8 @@ class CrawlSettings:
     max_list_pages: int = 50
     max_list_items: int = 1000  # items taken from one list page (a flat page of 10,000 links is cut, logged)
     retry_times: int = 3
+    processes: int = 0  # crawl processes `govwatch watch` runs at once (0: one per CPU)
+    batch_size: int = 2000  # portals one of them crawls at most
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ class Portal:
     schedule: str | None = None
     allowed_hosts: tuple[str, ...] = ()
 
-    @property
+    @cached_property  # asked for every request and list entry of a crawl (thousands of portals per process)
     def hosts(self) -> tuple[str, ...]:
         """Hosts the crawl may fetch from: those of its start URLs / home page plus `allowed_hosts`."""
         urls = list(self.start_urls) + ([self.home] if self.home else [])
@@ -129,6 +132,8 @@ _CRAWL_RANGES = {
     "max_list_pages": (1, None),
     "retry_times": (0, None),
     "max_list_items": (1, None),
+    "processes": (0, None),  # 0: one crawl process per CPU
+    "batch_size": (1, None),
 }
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _INTERVAL_PATTERN = re.compile(r"^\s*(\d+)\s*[smhd]\s*$")
@@ -169,12 +174,14 @@ def parse_config(raw_text: str, path: str | Path | None = None, *, check_channel
     if not isinstance(portal_tables, list):
         raise ConfigError(f"{where}: 'portal' must be an array of tables: write [[portal]]")
     portals: list[Portal] = []
+    ids: set[str] = set()
     for index, table in enumerate(portal_tables, start=1):
         portal = _portal(table, index, locate)
-        if any(p.id == portal.id for p in portals):
+        if portal.id in ids:
             raise ConfigError(f"{locate.key('id', portal.id, occurrence=2)}: duplicate portal id {portal.id!r} "
                               f"(portal #{index}); ids must be unique")
         portals.append(portal)
+        ids.add(portal.id)
     if check_channels:
         check_channel_urls(sections["alerts"].urls, locate)
     return Config(path=Path(path) if path else None, portals=tuple(portals), **sections)
@@ -371,23 +378,32 @@ def redact_channel_url(url: str) -> str:
     return f"{parts.scheme or '?'}://{shown}{path}" + (f"?{query}" if query else "")
 
 
+_ID_LINE = re.compile(r"^\s*id\s*=\s*[\"']([^\"']*)[\"']")
+
+
 class _Locator:
     """Finds the line of a key in the raw TOML text, so messages can say `govwatch.toml:12`."""
 
     def __init__(self, raw_text: str, where: str):
         self.lines = raw_text.splitlines()
         self.where = where
+        self._id_lines: dict[str, list[int]] | None = None
+
+    def _id_line(self, portal_id: str, occurrence: int) -> int:
+        # one pass over the file for all portals: every key of every portal is located (thousands of portals)
+        if self._id_lines is None:
+            self._id_lines = {}
+            for number, line in enumerate(self.lines):
+                found = _ID_LINE.match(line)
+                if found:
+                    self._id_lines.setdefault(found.group(1), []).append(number)
+        numbers = self._id_lines.get(portal_id) or [0]
+        return numbers[min(occurrence, len(numbers)) - 1]
 
     def key(self, key: str, portal_id: str | None = None, occurrence: int = 1) -> str:
         start = 0
         if portal_id is not None:
-            id_line = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(portal_id)}[\"']")
-            seen = 0
-            for number, line in enumerate(self.lines):
-                if id_line.match(line):
-                    start, seen = number, seen + 1
-                    if seen == occurrence:
-                        break
+            start = self._id_line(portal_id, occurrence)
             # the key may sit above `id` in the same [[portal]] table
             while start > 0 and not self.lines[start].lstrip().startswith("[["):
                 start -= 1

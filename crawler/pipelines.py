@@ -2,7 +2,8 @@
 `crawler.corpus.ingest.store_document` and its list-entry fingerprint in `fetch_state`, so a recrawl does not
 refetch it while the list entry is unchanged).
 
-With two or more CPUs the documents are stored by a writer process (`crawler.crawl.writer`) while the crawl goes
+With two or more CPUs the documents are stored by a writer process (`crawler.crawl.writer`, started with the
+first document: a recheck of unchanged portals never pays for it) while the crawl goes
 on; `GOVWATCH_WRITER_PROCESS = False` (or one CPU) stores them in the crawl process. If the writer dies, nothing
 more can be stored: every portal's run fails as `error` with the writer's fate as the reason and the crawl
 stops within a second (the documents not stored keep no fetch state, so the next crawl fetches them again).
@@ -30,6 +31,7 @@ class StorePipeline:
         self.store_one = None  # crawler.corpus.ingest.store_one when documents are stored in this process
         self.outstanding: collections.Counter[str] = collections.Counter()  # submitted, no outcome yet
         self.closed = False
+        self.use_process = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -37,10 +39,9 @@ class StorePipeline:
 
     def open_spider(self):
         spider = self.crawler.spider
-        use_process = self.crawler.settings.getbool("GOVWATCH_WRITER_PROCESS", (os.cpu_count() or 1) > 1)
-        if use_process:
-            self.writer = WriterProcess(str(spider.db_path or "govwatch.db"), alerts=spider.config.alerts,
-                                        threshold=spider.config.dedupe.threshold, on_death=self._writer_died_soon)
+        self.use_process = self.crawler.settings.getbool("GOVWATCH_WRITER_PROCESS", (os.cpu_count() or 1) > 1)
+        if self.use_process:
+            pass  # the writer starts with the first document: a recheck of unchanged portals stores none
         else:
             # the store path is imported only here: with a writer process this process never stores
             from crawler.corpus.ingest import store_one
@@ -61,7 +62,8 @@ class StorePipeline:
             "etag": item.get("_etag"),
             "last_modified": item.get("_last_modified"), "body_hash": item.get("_content_hash"),
             "list_entry": item.get("_list_entry")})
-        if self.writer is not None:
+        if self.use_process:
+            self.start_writer()
             try:
                 self.writer.submit(job)
             except WriterDied:  # the crawl is stopping already (see _writer_died)
@@ -73,6 +75,14 @@ class StorePipeline:
             self._count([self.store_one(spider.db, spider.fetch_state, job, policy=self.policy,
                                         threshold=spider.config.dedupe.threshold)])
         return item
+
+    def start_writer(self) -> WriterProcess:
+        """The writer process, started on first use."""
+        if self.writer is None:
+            spider = self.crawler.spider
+            self.writer = WriterProcess(str(spider.db_path or "govwatch.db"), alerts=spider.config.alerts,
+                                        threshold=spider.config.dedupe.threshold, on_death=self._writer_died_soon)
+        return self.writer
 
     def close_spider(self):
         self.closed = True

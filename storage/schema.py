@@ -299,6 +299,18 @@ def m008_fetch_retries(db: sqlite_utils.Database) -> None:
                "WHERE kind = 'detail' AND status NOT IN (200, -1)")
 
 
+@migrations()
+def m015_watch_schedule(db: sqlite_utils.Database) -> None:
+    # The daemon's schedule (crawler.crawl.watch): one row per watched portal instead of one APScheduler job
+    # per portal. `dispatch_at` (next_run_at minus a window) is what the dispatcher's one query looks for;
+    # `running_since` is set while the portal is in a running batch, so it never runs twice at once.
+    db.execute(
+        "CREATE TABLE watch_schedule (portal_id TEXT PRIMARY KEY, schedule TEXT NOT NULL, "
+        "next_run_at TEXT NOT NULL, dispatch_at TEXT NOT NULL, running_since TEXT, last_finished_at TEXT)"
+    )
+    db.execute("CREATE INDEX watch_schedule_due ON watch_schedule(dispatch_at) WHERE running_since IS NULL")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring `db` up to the current schema (idempotent, safe when several processes open a new database at once).
 

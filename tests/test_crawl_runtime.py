@@ -275,7 +275,7 @@ def _main():
 def test_cli_crawl_shows_errors_keeps_the_log_and_says_what_the_baseline_did(site, tmp_path):
     db_path = tmp_path / "c.db"
     result = subprocess.run(CLI + ["crawl", "--config", str(site["config"]), "--db", str(db_path), "--portal",
-                                   "county"], capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=180)
+                                   "county", "--wide"], capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=180)
     assert result.returncode == 0, result.stderr  # ok with an error on one page is still ok
     (row,) = [line for line in result.stdout.splitlines() if line.startswith("county")]
     assert "ok" in row.split() and "1 pages not stored yet, asked for again next run (last error: HTTP 404" in row
@@ -334,7 +334,7 @@ def test_progress_without_a_terminal_prints_totals_and_leaves_final_statuses_to_
 def test_status_lists_configured_portals_that_never_ran_and_next_runs_only_with_a_daemon(tmp_path):
     from crawler.crawl.daemonlock import daemon_lock
     from crawler.crawl.status import status
-    from crawler.crawl.watch import build_scheduler, sync_jobs
+    from crawler.crawl.watch import sync_schedule
     from crawler.config import load_config
 
     config_path = tmp_path / "govwatch.toml"
@@ -343,14 +343,11 @@ def test_status_lists_configured_portals_that_never_ran_and_next_runs_only_with_
     db_path = str(tmp_path / "gw.db")
     db = connect(db_path)
     db["portals"].insert({"id": "a", "name": "a", "status": "ok"})
-    scheduler = build_scheduler(db_path)
-    scheduler.start(paused=True)
-    sync_jobs(scheduler, load_config(config_path), str(config_path), db_path)
-    scheduler.shutdown(wait=False)
+    sync_schedule(db, load_config(config_path))  # the daemon's schedule of both portals
     result = CliRunner().invoke(_main(), ["status", "--db", db_path, "--config", str(config_path), "--json"])
     rows = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
     assert rows["b"]["status"] == "never" and rows["a"]["status"] == "ok"
-    assert rows["a"]["next_run"] is None  # jobs in the store, but no daemon running: no next runs
+    assert rows["a"]["next_run"] is None  # scheduled, but no daemon running: no next runs
     with daemon_lock(db_path):
         assert all(r["next_run"] for r in status(db, config=load_config(config_path)))
 

@@ -98,6 +98,7 @@ def test_a_writer_dead_at_the_end_of_a_crawl_fails_the_runs_that_lost_documents(
     deaths = []
     pipeline._writer_died_soon = deaths.append  # the crawl would stop here; this one is already closing
     pipeline.open_spider()
+    pipeline.start_writer()  # (else it starts with the first document)
     os.kill(pipeline.writer.process.pid, signal.SIGSTOP)  # nothing gets stored from now on
     for n in range(3):
         pipeline.process_item({**job(n).doc, "_list_entry": f"entry-{n}"})

@@ -46,6 +46,7 @@ def _fail_on(ctx, param, value: str) -> tuple[str, ...]:
               help="Write the crawl's log here (default: a new file in <db name>-logs/ beside the database).")
 @click.option("--verbose", "-v", count=True, help="Show the crawl's log on stderr (-vv: debug level).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress, only the summary.")
+@wide_option
 def crawl_command(config_path: str, db_path: str, portal_ids: tuple[str, ...], timeout: float | None,
                   fail_on: tuple[str, ...], log_file: str | None, verbose: int, quiet: bool) -> None:
     """Crawl the configured portals (in a subprocess) and print a summary per portal.

@@ -184,7 +184,8 @@ def _csv_cell(value):
 @db_option
 @click.option("-v", "--verbose", is_flag=True, help="Log scheduler internals too.")
 def watch(config_path: str, db_path: str, verbose: bool) -> None:
-    """Run scheduled crawls per portal schedule until SIGTERM/SIGINT; deliver alerts after each crawl."""
+    """Crawl every portal on its schedule until SIGTERM/SIGINT: portals due together in one crawl process,
+    at most [crawl] processes at once; alerts delivered after each batch and every minute."""
     from crawler.crawl.watch import watch as do_watch
 
     open_config(config_path)  # a bad config fails here, before anything is scheduled

@@ -69,10 +69,18 @@ class FetchState:
         """{detail url: list-entry fingerprint} of the portal's detail pages stored successfully, forbidden by
         robots.txt, or given up after `max_tries` failed tries: none of them is asked for again while its
         list entry is unchanged."""
+        return self.known_entries_of([portal_id], max_tries)[portal_id]
+
+    def known_entries_of(self, portal_ids, max_tries: int | None = None) -> dict[str, dict[str, str]]:
+        """`known_entries` of many portals (a batch) in one query: {portal id: {detail url: fingerprint}}."""
         given_up = "" if max_tries is None else f" OR tries >= {int(max_tries)}"
-        return {row["url"]: row["list_entry"] for row in self.db.query(
-            f"SELECT url, list_entry FROM fetch_state WHERE portal_id = ? AND kind = 'detail' "
-            f"AND (status IN {_STORED}{given_up})", [portal_id])}
+        out: dict[str, dict[str, str]] = {pid: {} for pid in portal_ids}
+        for portal_id, url, entry in self.db.execute(
+                f"SELECT portal_id, url, list_entry FROM fetch_state WHERE kind = 'detail' "
+                f"AND (status IN {_STORED}{given_up}) "
+                f"AND portal_id IN (SELECT value FROM json_each(?))", [json.dumps(list(out))]):
+            out[portal_id][url] = entry
+        return out
 
     def record(self, url: str, *, portal_id: str, kind: str, status: int, etag: str | None = None,
                last_modified: str | None = None, body_hash: str | None = None, list_entry: str | None = None,

@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
               "entries, or run `govwatch portals add|import`"})
         return EXIT_CONFIG
 
+    from scrapy import signals as scrapy_signals
     from scrapy.crawler import CrawlerProcess
 
     from crawler.crawl.runs import BOOKKEEPING_ERROR
@@ -118,10 +119,24 @@ def main(argv: list[str] | None = None) -> int:
 
     process = Process(settings=_settings(args.set, args.log_level, args.log_file))
     crawler = process.create_crawler(ColumnSpider)
+    closed: list[str] = []
+
+    def spider_closed(spider, reason):  # a local function: Scrapy's signals hold receivers weakly
+        closed.append(reason)
+
+    crawler.signals.connect(spider_closed, signal=scrapy_signals.spider_closed)
     process.crawl(crawler, config=str(args.config), portals=[p.id for p in portals], db=str(args.db),
                   progress=progress)
     process.start()
     spider = crawler.spider
+    if not closed and spider is not None:
+        # Scrapy's unclean shutdown (a second SIGTERM: the daemon in a hurry) stops the reactor before the
+        # spider closes: close its runs here, as `killed`, so that they are retried
+        from crawler.crawl.runs import RunBookkeeping
+
+        for extension in crawler.extensions.middlewares:
+            if isinstance(extension, RunBookkeeping):
+                extension.spider_closed(spider, "unclean shutdown")
     failure = crawler.stats.get_value(BOOKKEEPING_ERROR) if crawler.stats else None
     if failure:
         emit({"event": "error", "kind": "database", "message": failure})

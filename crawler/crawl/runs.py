@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import re
 import socket
 
 from scrapy import signals
@@ -35,11 +36,13 @@ BOOKKEEPING_ERROR = "govwatch/bookkeeping_error"  # crawl stat: why the runs cou
 def start_runs(db, portal_ids, *, log_file: str | None = None) -> dict[str, int]:
     """A `running` crawl_runs row per portal, owned by this process; {portal id: run id}."""
     pid = os.getpid()
-    owner = {"pid": pid, "host": socket.gethostname(), "pid_started": process_started(pid), "log_file": log_file}
+    owner = (pid, socket.gethostname(), process_started(pid), log_file)
+    # plain SQL: sqlite-utils' insert re-reads the table's schema per row (a batch has thousands of portals)
     with transaction(db):
-        return {portal_id: db["crawl_runs"].insert({"portal_id": portal_id, "started_at": now_iso(),
-                                                    "status": "running", **owner}).last_pk
-                for portal_id in portal_ids}
+        return {portal_id: db.conn.execute(
+            "INSERT INTO crawl_runs (portal_id, started_at, status, pid, host, pid_started, log_file) "
+            "VALUES (?, ?, 'running', ?, ?, ?, ?)", (portal_id, now_iso(), *owner)).lastrowid
+            for portal_id in portal_ids}
 
 
 def finish_run(db, run_id: int, portal_id: str, status: str, reason: str | None, counts: dict | None = None,
@@ -48,8 +51,9 @@ def finish_run(db, run_id: int, portal_id: str, status: str, reason: str | None,
     that ended `ok` completes the portal's baseline."""
     now = now_iso()
     with transaction(db):
-        db["crawl_runs"].update(run_id, {"finished_at": now, "status": status, "reason": reason,
-                                         **(counts or {}), **({"log_tail": log_tail} if log_tail else {})})
+        run = {"finished_at": now, "status": status, "reason": reason, **(counts or {}),
+               **({"log_tail": log_tail} if log_tail else {})}
+        db.execute(f"UPDATE crawl_runs SET {', '.join(f'{k} = ?' for k in run)} WHERE id = ?", [*run.values(), run_id])
         update = {"status": status if status in ("ok", "blocked", "error") else "error", "reason": reason,
                   "last_crawl_at": now, "last_run_id": run_id, "updated_at": now}
         if status == "ok":
@@ -113,6 +117,11 @@ def silent_baseline_reports(db, portal_id: str) -> int:
                       [portal_id]).fetchone()[0]
 
 
+def silent_baseline_counts(db) -> dict[str, int]:
+    """`silent_baseline_reports` of every portal, in one query (report_keys has no portal index)."""
+    return dict(db.execute("SELECT portal_id, count(*) FROM report_keys WHERE baseline = 1 GROUP BY portal_id"))
+
+
 def run_reason(stats) -> str | None:
     """The reason shown for a portal's run: the spider's (block, failure), else a digest of its errors."""
     if stats.reason:
@@ -123,6 +132,10 @@ def run_reason(stats) -> str | None:
     return None
 
 
+_PORTAL_MARK = re.compile(r"\bportal ([A-Za-z0-9][A-Za-z0-9_.-]*)")
+_HOST_MARK = re.compile(r"//(?:[^/@\s]*@)?(\[[^\]]+\]|[^/:\s?#'\"<>]+)")
+
+
 class _PortalLogTail(logging.Handler):
     """The last lines of the crawl log per portal: warnings and errors, and govwatch's own info lines (a
     portal's errors, blocks). A line naming a portal (`portal ID`) or one of its hosts goes to that portal,
@@ -131,7 +144,13 @@ class _PortalLogTail(logging.Handler):
     def __init__(self, portals: dict):
         super().__init__(logging.INFO)
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        self.marks = {pid: (f"portal {pid}", *portal.hosts) for pid, portal in portals.items()}
+        # a line's owners are looked up by the portal ids and hosts it names (not by trying every portal's
+        # marks on every line: a batch has thousands of portals)
+        self.by_id = {pid: pid for pid in portals}
+        self.by_host: dict[str, list[str]] = {}
+        for pid, portal in portals.items():
+            for host in portal.hosts:
+                self.by_host.setdefault(host, []).append(pid)
         self.lines = {pid: collections.deque(maxlen=LOG_TAIL_LINES) for pid in portals}
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -141,8 +160,9 @@ class _PortalLogTail(logging.Handler):
             line = self.format(record)[:500]
         except Exception:  # noqa: BLE001 - a bad log call must not break the crawl
             return
-        owners = [pid for pid, marks in self.marks.items() if any(m in line for m in marks)] or self.lines
-        for pid in owners:
+        owners = {self.by_id[pid] for pid in _PORTAL_MARK.findall(line) if pid in self.by_id}
+        owners.update(pid for host in _HOST_MARK.findall(line) for pid in self.by_host.get(host, ()))
+        for pid in owners or self.lines:
             self.lines[pid].append(line)
 
     def tail(self, portal_id: str) -> str:
@@ -192,6 +212,15 @@ class RunBookkeeping:
         if self.tail is not None:
             logging.getLogger().removeHandler(self.tail)
         stopped = None if reason == "finished" else self._stop_reason(reason)
+        # every run in one transaction, and the baseline facts in two queries: a batch has thousands of portals
+        with transaction(spider.db):
+            events = self._finish_all(spider, stopped)
+        for event in events:  # after the commit: a `done` portal's run is written
+            self._emit(spider, event)
+
+    def _finish_all(self, spider, stopped: str | None) -> list[dict]:
+        done_before = {pid for pid, done in spider.db.execute("SELECT id, baseline_done FROM portals") if done}
+        silent_counts, events = None, []
         for portal_id, run_id in self.run_ids.items():
             stats = spider.stats_by_portal[portal_id]
             status, why = stats.status, run_reason(stats)
@@ -200,17 +229,19 @@ class RunBookkeeping:
             elif status == "running":
                 status = "error"
             silent = None  # reports recorded without alerts, when this run completes the portal's baseline
-            if status == "ok" and not spider.config.alerts.alert_on_baseline and \
-                    self._first_success(spider, portal_id):
-                silent = silent_baseline_reports(spider.db, portal_id)
+            if status == "ok" and not spider.config.alerts.alert_on_baseline and portal_id not in done_before:
+                if silent_counts is None:
+                    silent_counts = silent_baseline_counts(spider.db)
+                silent = silent_counts.get(portal_id, 0)
                 logger.info("first crawl of portal %s: %d reports recorded as baseline, no alerts "
                             "(alert_on_baseline = false)", portal_id, silent)
             counts = {"requests": stats.requests, "pages": stats.pages, "new_documents": stats.documents,
                       "new_reports": stats.reports, "errors": stats.errors}
             finish_run(spider.db, run_id, portal_id, status, why, counts, self.tail.tail(portal_id) if self.tail
                        else None)
-            self._emit(spider, {"event": "done", "run_id": run_id, **stats.as_dict(), "portal": portal_id,
-                                "status": status, "reason": why, "baseline_reports": silent})
+            events.append({"event": "done", "run_id": run_id, **stats.as_dict(), "portal": portal_id,
+                           "status": status, "reason": why, "baseline_reports": silent})
+        return events
 
     # ----- helpers
     def _log_file(self) -> str | None:
@@ -224,11 +255,6 @@ class RunBookkeeping:
         if signal_name:
             return f"crawl stopped by {signal_name}"
         return f"crawl stopped: {reason}"
-
-    @staticmethod
-    def _first_success(spider, portal_id: str) -> bool:
-        row = spider.db.execute("SELECT baseline_done FROM portals WHERE id = ?", [portal_id]).fetchone()
-        return not (row and row[0])
 
     @staticmethod
     def _emit(spider, event: dict) -> None:

@@ -38,7 +38,8 @@ HOME_PATHS = ("/", "/index.html", "/index.htm")
 ROBOTS_TXT = "User-agent: *\nDisallow: /private/\nAllow: /\n"
 
 __all__ = [
-    "Attachment", "Item", "LoggedRequest", "Portal", "PortalServer", "Request", "Response", "parse_published",
+    "Attachment", "Item", "LoggedRequest", "Portal", "PortalServer", "Request", "Response", "answer",
+    "parse_published",
 ]
 
 
@@ -439,25 +440,31 @@ class PortalServer:
 
     # ----- answering
     def answer(self, portal: Portal, request: Request) -> Response:
-        if portal.id in self._down:
-            return Response(status=503, body=b"<html><body><h1>503 Service Unavailable</h1></body></html>",
-                            headers={"Retry-After": "120"}, cacheable=False)
-        if request.path == "/robots.txt" and not getattr(portal, "blocks_everything", False):
-            return Response(body=portal.robots_txt().encode(), content_type="text/plain; charset=utf-8",
-                            last_modified=datetime(2020, 1, 1, tzinfo=CHINA_TZ))
-        response = portal.dispatch(request)
-        if response is None:
-            response = portal.not_found()
-        if response.status != 200 or not response.cacheable:
-            return response
-        etag = '"' + hashlib.sha1(response.body).hexdigest()[:20] + '"'
-        response.headers["ETag"] = etag
-        if response.last_modified is not None:
-            response.headers["Last-Modified"] = email.utils.format_datetime(
-                response.last_modified.astimezone(timezone.utc), usegmt=True)
-        if _not_modified(request.headers, etag, response.last_modified):
-            return Response(status=304, headers=dict(response.headers), content_type="", cacheable=False)
+        return answer(portal, request, down=portal.id in self._down)
+
+
+def answer(portal: Portal, request: Request, *, down: bool = False) -> Response:
+    """What every portal shares around its own pages: the down switch (503), `/robots.txt`, 404s, and strong
+    ETags with Last-Modified and 304 answers to conditional requests (also used by `crawler.demo.farm`)."""
+    if down:
+        return Response(status=503, body=b"<html><body><h1>503 Service Unavailable</h1></body></html>",
+                        headers={"Retry-After": "120"}, cacheable=False)
+    if request.path == "/robots.txt" and not getattr(portal, "blocks_everything", False):
+        return Response(body=portal.robots_txt().encode(), content_type="text/plain; charset=utf-8",
+                        last_modified=datetime(2020, 1, 1, tzinfo=CHINA_TZ))
+    response = portal.dispatch(request)
+    if response is None:
+        response = portal.not_found()
+    if response.status != 200 or not response.cacheable:
         return response
+    etag = '"' + hashlib.sha1(response.body).hexdigest()[:20] + '"'
+    response.headers["ETag"] = etag
+    if response.last_modified is not None:
+        response.headers["Last-Modified"] = email.utils.format_datetime(
+            response.last_modified.astimezone(timezone.utc), usegmt=True)
+    if _not_modified(request.headers, etag, response.last_modified):
+        return Response(status=304, headers=dict(response.headers), content_type="", cacheable=False)
+    return response
 
 
 def several_loopback_addresses() -> bool:
