@@ -20,8 +20,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.config import Portal, load_config
-from crawler.crawl.attachments import AttachmentText, attachment_name, extract_attachment, is_attachment_url, merge_text
 from crawler.crawl.fetchstate import ROBOTS_DISALLOWED, FetchState, content_hash
+from crawler.extract.attachments import AttachmentText, attachment_name, extract_attachment, is_attachment_url
 from crawler.middlewares import BlockedPage
 from crawler.urls import canonicalize
 from spiders.adapters import ListEntry, PageRequest, parse_list
@@ -284,58 +284,37 @@ class ColumnSpider(scrapy.Spider):
 
     async def parse_detail(self, response):
         from crawler.extract import ExtractError, analyse
-        from crawler.extract.classify import classify, report_year
-        from crawler.extract.regions import resolve_region
+        from crawler.extract.document import document_fields
 
         meta = response.meta
         portal_id, entry = meta["portal_id"], meta["entry"]
         portal = self.portals[portal_id]
         ctype = _header(response, "Content-Type") or ""
-        if meta.get("is_document") or (is_attachment_url(response.url) and "html" not in ctype.lower()):
-            att = extract_attachment(response.url, attachment_name(response.url, entry.title), response.body, ctype)
-            record_title, page_text, published, site_name = entry.title, "", entry.date, None
-            region = adcode = source = author = None
-            attachments = [att]
+        is_file = bool(meta.get("is_document") or (is_attachment_url(response.url) and "html" not in ctype.lower()))
+        if is_file:
+            page = None
+            attachments = [extract_attachment(response.url, attachment_name(response.url, entry.title),
+                                              response.body, ctype)]
         else:
-            charset = _charset(ctype)
             try:
-                analysed = analyse(response.body, response.url, charset=charset)
+                page = analyse(response.body, response.url, charset=_charset(ctype))
             except ExtractError as exc:
                 self.note_error(portal_id, f"{response.url}: {exc}")
                 return
-            record = analysed.record
-            record_title = record.title or entry.title
-            page_text, published, site_name = record.text, record.published_at or entry.date, analysed.site_name
-            region, adcode, source, author = record.region, record.adcode, record.source, record.author
-            attachments = await self._attachments(portal, response, analysed.attachments)
-        text, sources, from_attachments = merge_text(page_text, attachments)
-        if from_attachments or not page_text:
-            doc_type = classify(record_title, text)
-            year = report_year(record_title, text, published) if doc_type in ("annual_report",
-                                                                              "interpretation") else None
-            if not region:
-                region, adcode = resolve_region(record_title, text, source=source, site_name=site_name,
-                                                url=response.url)
-        else:
-            doc_type, year = record.doc_type, record.report_year
+            attachments = await self._attachments(portal, response, page)
         yield {
-            "url": response.url, "portal_id": portal_id, "title": record_title, "text": text,
-            "published_at": published, "source": source, "author": author, "region": region, "adcode": adcode,
-            "report_year": year, "doc_type": doc_type, "site_name": site_name,
-            "attachments": [a.as_dict() for a in attachments], "text_sources": sources,
+            "url": response.url, "portal_id": portal_id,
+            **document_fields(page, attachments, url=response.url, listed_title=entry.title, listed_date=entry.date),
             "_list_url": entry.url, "_list_entry": entry.fingerprint, "_etag": _header(response, "ETag"),
             "_last_modified": _header(response, "Last-Modified"), "_content_hash": content_hash(response.body),
         }
 
-    async def _attachments(self, portal: Portal, response, links) -> list[AttachmentText]:
+    async def _attachments(self, portal: Portal, response, page) -> list[AttachmentText]:
+        from crawler.extract.document import attachment_links
+
         results: list[AttachmentText] = []
-        seen: set[str] = set()
         max_bytes = self._setting("GOVWATCH_MAX_ATTACHMENT_BYTES")
-        for url, label in links:
-            name = attachment_name(url, label)
-            if not (is_attachment_url(url) or is_attachment_url(name)) or url in seen:
-                continue  # spreadsheets and OFD files are listed by extraction but hold no report text
-            seen.add(url)
+        for url, name in attachment_links(page):
             if (urlsplit(url).hostname or "") not in portal.hosts:
                 self.note_offsite(portal.id, url)
                 results.append(AttachmentText(url, name, "error", "", "off-site host not fetched"))

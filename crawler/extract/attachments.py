@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from crawler.crawl.worddoc import WordDocError, word97_text
+from crawler.extract.worddoc import WordDocError, word97_text
 
 logger = logging.getLogger(__name__)
 
