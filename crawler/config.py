@@ -44,6 +44,7 @@ class AlertSettings:
     urls: tuple[str, ...] = ()
     alert_on_baseline: bool = False
     alert_on_update: bool = False
+    alert_on_reclassified: bool = False  # a report found only by `govwatch reextract` is listed, not sent
     max_attempts: int = 8
     backoff_base: float = 30.0  # seconds; doubles with every failed attempt
     deadline_digest: bool = True
@@ -52,6 +53,19 @@ class AlertSettings:
 @dataclass(frozen=True)
 class DedupeSettings:
     threshold: float = 0.6  # estimated Jaccard similarity of character 5-grams above which bodies merge (see crawler.corpus.dedupe)
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    dir: str = "archive"  # WARC files of every fetched page; relative to the database's folder; "off": none
+    max_file_bytes: int = 1_000_000_000  # a WARC file is closed and the next begun at this size
+
+    def directory(self, db_path: str | Path | None) -> Path | None:
+        """The archive directory of the database at `db_path` (None when the archive is off)."""
+        if self.dir == "off":
+            return None
+        path = Path(self.dir).expanduser()
+        return path if path.is_absolute() else Path(db_path or ".").resolve().parent / path
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,7 @@ class Config:
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     portals: tuple[Portal, ...] = ()
 
     def portal(self, portal_id: str) -> Portal:
@@ -97,7 +112,8 @@ class Config:
         return [self.portal(pid) for pid in portal_ids]
 
 
-_SECTIONS = {"crawl": CrawlSettings, "alerts": AlertSettings, "dedupe": DedupeSettings}
+_SECTIONS = {"crawl": CrawlSettings, "alerts": AlertSettings, "dedupe": DedupeSettings,
+             "archive": ArchiveSettings}
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SCHEDULE_PATTERN = re.compile(r"^\s*(\d+\s*[smhd]|(\S+\s+){4}\S+)\s*$")
 
@@ -125,7 +141,7 @@ def parse_config(raw_text: str, path: str | Path | None = None) -> Config:
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(f"{locate.key(key)}: unknown top-level key {key!r} "
-                          f"(expected: [crawl], [alerts], [dedupe], [[portal]])")
+                          f"(expected: [crawl], [alerts], [dedupe], [archive], [[portal]])")
     sections = {name: _section(cls, data.get(name, {}), f"[{name}]", locate) for name, cls in _SECTIONS.items()}
     portal_tables = data.get("portal", [])
     if not isinstance(portal_tables, list):
@@ -161,6 +177,12 @@ def _section(cls, table, label: str, locate: "_Locator"):
         _check_schedule(settings.schedule, locate.key("schedule"))
     if isinstance(settings, DedupeSettings) and not 0 < settings.threshold <= 1:
         raise ConfigError(f"{locate.key('threshold')}: threshold must be in (0, 1]")
+    if isinstance(settings, ArchiveSettings):
+        if not settings.dir.strip():
+            raise ConfigError(f"{locate.key('dir')}: [archive] dir must be a folder or \"off\"")
+        if settings.max_file_bytes < 1024 * 1024:
+            raise ConfigError(f"{locate.key('max_file_bytes')}: [archive] max_file_bytes must be at least "
+                              "1048576 (1 MiB)")
     return settings
 
 

@@ -20,6 +20,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.config import Portal, load_config
+from crawler.crawl.archiving import archived
 from crawler.crawl.fetchstate import ROBOTS_DISALLOWED, FetchState, content_hash
 from crawler.extract.attachments import AttachmentText, attachment_name, extract_attachment, is_attachment_url
 from crawler.middlewares import BlockedPage
@@ -291,6 +292,7 @@ class ColumnSpider(scrapy.Spider):
         portal = self.portals[portal_id]
         ctype = _header(response, "Content-Type") or ""
         is_file = bool(meta.get("is_document") or (is_attachment_url(response.url) and "html" not in ctype.lower()))
+        records = archived(response, "file" if is_file else "page")  # its WARC records (archive on)
         if is_file:
             page = None
             attachments = [extract_attachment(response.url, attachment_name(response.url, entry.title),
@@ -301,15 +303,16 @@ class ColumnSpider(scrapy.Spider):
             except ExtractError as exc:
                 self.note_error(portal_id, f"{response.url}: {exc}")
                 return
-            attachments = await self._attachments(portal, response, page)
+            attachments = await self._attachments(portal, response, page, records)
         yield {
             "url": response.url, "portal_id": portal_id,
             **document_fields(page, attachments, url=response.url, listed_title=entry.title, listed_date=entry.date),
+            "archive": records,
             "_list_url": entry.url, "_list_entry": entry.fingerprint, "_etag": _header(response, "ETag"),
             "_last_modified": _header(response, "Last-Modified"), "_content_hash": content_hash(response.body),
         }
 
-    async def _attachments(self, portal: Portal, response, page) -> list[AttachmentText]:
+    async def _attachments(self, portal: Portal, response, page, records: list[dict]) -> list[AttachmentText]:
         from crawler.extract.document import attachment_links
 
         results: list[AttachmentText] = []
@@ -330,6 +333,7 @@ class ColumnSpider(scrapy.Spider):
                     status = "error"
                 results.append(AttachmentText(url, name, status, "", text[:300]))
                 continue
+            records += archived(att_response, "attachment")
             if att_response.status != 200:
                 results.append(AttachmentText(url, name, "error", "", f"HTTP {att_response.status}"))
                 continue

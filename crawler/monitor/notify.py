@@ -119,7 +119,8 @@ def scrub(text: str | None, *urls: str) -> str | None:
 # message text
 
 _HEADS = {"new_report": "【新报告】", "late_report": "【逾期发布】", "updated": "【报告更新】",
-          "missing_digest": "【逾期未公开】", "test": "【测试】"}
+          "missing_digest": "【逾期未公开】", "test": "【测试】",
+          "reclassified": "【新识别的报告】"}
 
 
 def report_line(info: dict) -> str:

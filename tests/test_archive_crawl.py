@@ -1,0 +1,152 @@
+"""Crawls archive what they fetch.
+
+Real crawls (Scrapy subprocesses) of the demo portals on 127.0.0.x: every detail page and attachment is a
+WARC record holding what the server served; documents point at their records; re-extracting gives back the
+crawl's own documents, repairs documents an older extractor got wrong, and a report found that way is a
+`reclassified` alert, delivered only when asked.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import urllib.request
+from datetime import datetime, timezone
+
+import pytest
+
+from crawler.config import DEFAULT_USER_AGENT, load_config
+from crawler.corpus.archive import iter_file, read_capture
+from crawler.crawl.runner import crawl
+from crawler.demo import sites
+from crawler.demo.server import PortalServer, Response
+from storage import connect
+
+FIELDS = ("title", "text", "published_at", "source", "author", "region", "adcode", "report_year", "doc_type",
+          "site_name", "attachments", "text_sources")
+
+
+class GzipCounty(sites.CountyPortal):
+    """A county site whose server gzips its detail pages (Content-Encoding: gzip)."""
+
+    def handle(self, request):
+        response = super().handle(request)
+        if response is not None and request.path == "/news/show.asp":
+            response = Response(body=gzip.compress(response.body), content_type=response.content_type,
+                                headers={"Content-Encoding": "gzip"}, last_modified=response.last_modified)
+        return response
+
+
+def portals():
+    demo = sites.build_demo_portals()
+    site = sites.SITES["jilin"]
+    report = sites.Item(title="吉林市2022年度法治政府建设工作报告", published="2023-02-15 14:49", source="吉林市司法局",
+                        kind="report", paragraphs=sites.synthetic_report(site, 2022))
+    return demo + [GzipCounty("gzipped", site=site, items=sites.column_items(site, [report], newer=2, older=1))]
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        body = answer.read()
+        return gzip.decompress(body) if answer.headers.get("Content-Encoding") == "gzip" else body
+
+
+def rows(db, sql, params=()):
+    return [dict(r) for r in db.query(sql, params)]
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("archive")
+    with PortalServer(portals()) as server:
+        config = server.write_config(tmp / "govwatch.toml", download_delay=0, autothrottle=False, timeout=180)
+        started = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        summary = crawl(config, tmp / "govwatch.db", timeout=180)
+        assert summary.status == "ok", summary.log[-2000:]
+        db = connect(tmp / "govwatch.db")
+        captures = rows(db, "SELECT * FROM captures ORDER BY document_id, role DESC, url")
+        served = {c["url"]: fetch(c["url"]) for c in captures}
+        urls = [f"{r.host}{r.path}{'?' + r.query if r.query else ''}" for r in server.requests]
+        yield {"tmp": tmp, "config": config, "db_path": tmp / "govwatch.db", "captures": captures,
+               "served": served, "started": started, "requests": urls}
+
+
+def test_every_document_points_at_a_record_of_what_the_portal_served(crawled):
+    db = connect(crawled["db_path"])
+    documents = rows(db, "SELECT id, url FROM documents")
+    archive_dir = crawled["tmp"] / "archive"
+    pages = {c["document_id"]: c for c in crawled["captures"] if c["role"] in ("page", "file")}
+    assert len(documents) > 20 and set(pages) == {d["id"] for d in documents}
+    for document in documents:
+        capture = pages[document["id"]]
+        assert capture["url"] == document["url"] and capture["status"] == 200
+        record = read_capture(archive_dir, {"file": capture["warc_file"], "offset": capture["warc_offset"],
+                                            "length": capture["warc_length"]})
+        assert record.body == crawled["served"][capture["url"]]
+        assert record.record_id == capture["record_id"] and record.date == capture["captured_at"]
+        assert record.date >= crawled["started"]
+
+
+def test_attachments_are_archived_with_their_document(crawled):
+    db = connect(crawled["db_path"])
+    archive_dir = crawled["tmp"] / "archive"
+    by_document: dict[int, list[str]] = {}
+    for c in crawled["captures"]:
+        if c["role"] == "attachment":
+            by_document.setdefault(c["document_id"], []).append(c["url"])
+            record = read_capture(archive_dir, {"file": c["warc_file"], "offset": c["warc_offset"],
+                                                "length": c["warc_length"]})
+            assert record.body == crawled["served"][c["url"]] and record.body[:4] in (b"%PDF", b"PK\x03\x04")
+    assert len(by_document) == 2  # 红谷滩区's report (PDF + DOCX) and its 2019 notice (DOCX)
+    for document_id, urls in by_document.items():
+        (doc,) = rows(db, "SELECT attachments FROM documents WHERE id = ?", [document_id])
+        assert sorted(urls) == sorted(a["url"] for a in json.loads(doc["attachments"]) if a["status"] == "ok")
+
+
+def test_only_detail_pages_and_attachments_are_archived_and_files_are_closed(crawled):
+    archive_dir = crawled["tmp"] / "archive"
+    names = sorted(os.listdir(archive_dir))
+    assert names and all(n.endswith(".warc.gz") for n in names)  # no .open left behind
+    records = [f for name in names for f in iter_file(archive_dir / name)]
+    responses = {f.url for f in records if f.record_type == "response"}
+    assert responses == set(crawled["served"])
+    assert not any("robots.txt" in url or "list" in url or "index" in url for url in responses)
+    requests = [f for f in records if f.record_type == "request"]
+    assert sorted(f.url for f in requests) == sorted(responses)  # each response with the request it answered
+    raw = b"".join(gzip.decompress((archive_dir / n).read_bytes()) for n in names)
+    assert raw.count(f"User-Agent: {DEFAULT_USER_AGENT}\r\n".encode()) == len(requests)
+
+
+def test_a_gzipped_page_is_archived_decoded_with_headers_that_describe_it(crawled):
+    gzipped = [c for c in crawled["captures"] if "/news/show.asp" in c["url"] and c["role"] == "page"]
+    assert gzipped
+    archive_dir = crawled["tmp"] / "archive"
+    for c in gzipped:
+        record = read_capture(archive_dir, {"file": c["warc_file"], "offset": c["warc_offset"],
+                                            "length": c["warc_length"]})
+        assert record.body.startswith(b"<html>") and record.header("Content-Encoding") is None
+        assert record.header("Content-Length") == str(len(record.body))
+
+
+def test_archive_off_writes_no_warc_and_no_pointers(tmp_path):
+    with PortalServer(sites.build_demo_portals()[:1]) as server:
+        config = server.write_config(tmp_path / "govwatch.toml", download_delay=0, autothrottle=False)
+        with open(config, "a", encoding="utf-8") as handle:
+            handle.write('\n[archive]\ndir = "off"\n')
+        assert load_config(config).archive.directory(tmp_path / "g.db") is None
+        summary = crawl(config, tmp_path / "g.db", timeout=120)
+    assert summary.status == "ok" and summary.portals["trs"].new_documents > 5
+    db = connect(tmp_path / "g.db")
+    assert not rows(db, "SELECT * FROM captures") and not (tmp_path / "archive").exists()
+
+
+def test_archive_dir_and_file_size_come_from_the_config(tmp_path):
+    with PortalServer(sites.build_demo_portals()[:1]) as server:
+        config = server.write_config(tmp_path / "govwatch.toml", download_delay=0, autothrottle=False)
+        with open(config, "a", encoding="utf-8") as handle:
+            handle.write('\n[archive]\ndir = "raw/warc"\nmax_file_bytes = 1048576\n')
+        summary = crawl(config, tmp_path / "db" / "g.db", timeout=120)
+    assert summary.status == "ok"
+    names = os.listdir(tmp_path / "db" / "raw" / "warc")  # relative to the database's folder
+    assert names and all(n.startswith("govwatch-") and n.endswith(".warc.gz") for n in names)
