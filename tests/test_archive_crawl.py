@@ -1,4 +1,4 @@
-"""Crawls archive what they fetch.
+"""Crawls archive what they fetch, and `reextract` rebuilds the corpus from the archive.
 
 Real crawls (Scrapy subprocesses) of the demo portals on 127.0.0.x: every detail page and attachment is a
 WARC record holding what the server served; documents point at their records; re-extracting gives back the
@@ -11,18 +11,24 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
 import urllib.request
 from datetime import datetime, timezone
 
 import pytest
 
+import helpers
 from crawler.config import DEFAULT_USER_AGENT, load_config
 from crawler.corpus.archive import iter_file, read_capture
+from crawler.corpus.reextract import reextract
 from crawler.crawl.runner import crawl
 from crawler.demo import sites
 from crawler.demo.server import PortalServer, Response
+from crawler.monitor.alerts import AlertPolicy
 from storage import connect
 
+GOVWATCH = [sys.executable, "-c", "from crawler.cli import main; main()"]
 FIELDS = ("title", "text", "published_at", "source", "author", "region", "adcode", "report_year", "doc_type",
           "site_name", "attachments", "text_sources")
 
@@ -127,6 +133,127 @@ def test_a_gzipped_page_is_archived_decoded_with_headers_that_describe_it(crawle
                                             "length": c["warc_length"]})
         assert record.body.startswith(b"<html>") and record.header("Content-Encoding") is None
         assert record.header("Content-Length") == str(len(record.body))
+
+
+def test_reextract_gives_back_the_crawls_own_documents(crawled):
+    db = connect(crawled["db_path"])
+    before = rows(db, f"SELECT id, {', '.join(FIELDS)}, fetched_at, crawl_run_id FROM documents ORDER BY id")
+    summary = reextract(db, crawled["tmp"] / "archive")
+    assert (summary.documents, summary.changed, summary.missing, summary.failed) == (len(before), 0, 0, 0)
+    assert rows(db, f"SELECT id, {', '.join(FIELDS)}, fetched_at, crawl_run_id FROM documents ORDER BY id") == before
+
+
+@pytest.fixture()
+def copy(crawled, tmp_path):
+    """A copy of the crawled database (same archive) that a test may change."""
+    import shutil
+
+    db = connect(crawled["db_path"])
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(crawled["db_path"], tmp_path / "govwatch.db")
+    return tmp_path / "govwatch.db"
+
+
+def older_extractor(db) -> tuple[dict, dict]:
+    """What an older extractor left: a report typed `other` with no year or region (its key never
+    recorded) and a page whose body kept the chrome. Returns (the report row, the page row) as crawled."""
+    report = rows(db, "SELECT * FROM documents WHERE doc_type = 'annual_report' AND duplicate_of IS NULL "
+                      "AND portal_id = 'trs'")[0]
+    page = rows(db, "SELECT * FROM documents WHERE doc_type != 'annual_report' AND portal_id = 'county' "
+                    "AND attachments = '[]' ORDER BY id LIMIT 1")[0]
+    db.execute("UPDATE documents SET doc_type = 'other', report_year = NULL, region = NULL, adcode = NULL "
+               "WHERE id = ?", [report["id"]])
+    db.execute("DELETE FROM report_keys WHERE document_id = ?", [report["id"]])
+    db.execute("UPDATE documents SET text = '首页 > 政务公开\n' || text || '\n版权所有' WHERE id = ?", [page["id"]])
+    return report, page
+
+
+def dump(db) -> dict:
+    return {table: rows(db, f"SELECT * FROM {table}") for table in ("documents", "report_keys", "alerts",
+                                                                     "alert_deliveries", "captures")}
+
+
+def test_reextract_repairs_an_older_extraction_and_lists_the_report_as_reclassified(copy, crawled):
+    db = connect(copy)
+    report, page = older_extractor(db)
+    before = dump(db)
+    dry = reextract(db, crawled["tmp"] / "archive", dry_run=True)
+    assert dump(db) == before  # nothing written
+    assert (dry.changed, dry.reclassified) == (2, 1)
+    assert dry.fields == {"doc_type": 1, "report_year": 1, "region": 1, "adcode": 1, "text": 1}
+    assert {c.url for c in dry.examples["doc_type"]} == {report["url"]}
+    assert dry.examples["doc_type"][0].old == "other" and dry.examples["doc_type"][0].new == "annual_report"
+
+    summary = reextract(db, crawled["tmp"] / "archive")
+    assert (summary.changed, summary.reclassified, summary.fields) == (2, 1, dry.fields)
+    for original in (report, page):
+        (now,) = rows(db, f"SELECT {', '.join(FIELDS)}, fetched_at, crawl_run_id FROM documents WHERE id = ?",
+                      [original["id"]])
+        assert now == {f: original[f] for f in (*FIELDS, "fetched_at", "crawl_run_id")}
+    (alert,) = rows(db, "SELECT * FROM alerts WHERE kind = 'reclassified'")
+    assert alert["document_id"] == report["id"] and alert["deliver"] == 0
+    assert not rows(db, "SELECT * FROM alert_deliveries WHERE alert_id = ?", [alert["id"]])
+    assert rows(db, "SELECT key FROM report_keys WHERE document_id = ?", [report["id"]])
+    # the full-text index follows: the chrome is gone from the page's index entry
+    (indexed,) = rows(db, "SELECT body FROM documents_fts WHERE rowid = ?", [page["id"]])
+    assert "版权所有" not in indexed["body"].replace(" ", "")
+    again = reextract(db, crawled["tmp"] / "archive")
+    assert (again.changed, again.reclassified) == (0, 0)
+
+
+def test_a_reclassified_report_is_delivered_only_with_alert_on_reclassified(copy, crawled):
+    db = connect(copy)
+    older_extractor(db)
+    policy = AlertPolicy(urls=("json://127.0.0.1:9/hook",), alert_on_reclassified=True)
+    summary = reextract(db, crawled["tmp"] / "archive", policy=policy)
+    assert summary.reclassified == 1
+    (alert,) = rows(db, "SELECT * FROM alerts WHERE kind = 'reclassified'")
+    assert alert["deliver"] == 1 and alert["closed_at"] is None
+    assert [d["status"] for d in rows(db, "SELECT status FROM alert_deliveries WHERE alert_id = ?",
+                                     [alert["id"]])] == ["pending"]
+    assert alert["message"].startswith("【新识别的报告】")
+
+
+def test_reextract_selects_by_portal_and_archive_date(copy, crawled):
+    db = connect(copy)
+    older_extractor(db)
+    archive_dir = crawled["tmp"] / "archive"
+    county = reextract(db, archive_dir, portal="county", dry_run=True)
+    total = rows(db, "SELECT count(*) AS n FROM documents WHERE portal_id = 'county'")[0]["n"]
+    assert (county.documents, county.changed) == (total, 1)
+    assert reextract(db, archive_dir, since="2999-01-01").documents == 0
+    assert reextract(db, archive_dir, since=crawled["started"][:10], dry_run=True).changed == 2
+
+
+def test_a_missing_warc_file_is_counted_and_named_and_the_command_fails(copy, crawled, tmp_path):
+    db = connect(copy)
+    (first,) = rows(db, "SELECT document_id, warc_file FROM captures WHERE role = 'page' ORDER BY document_id LIMIT 1")
+    db.execute("UPDATE captures SET warc_file = 'moved-away.warc.gz' WHERE document_id = ?", [first["document_id"]])
+    summary = reextract(db, crawled["tmp"] / "archive")
+    assert summary.missing == 1 and "moved-away.warc.gz: WARC file not found" in summary.errors[0]
+    config = tmp_path / "govwatch.toml"
+    config.write_text(f'[archive]\ndir = "{crawled["tmp"] / "archive"}"\n', encoding="utf-8")
+    result = subprocess.run(GOVWATCH + ["reextract", "--db", str(copy), "--config",
+                             str(config)], capture_output=True, text=True, cwd=helpers.REPO)
+    assert result.returncode == 1
+    assert "records missing 1" in result.stdout
+    (line,) = [l for l in result.stderr.splitlines() if "moved-away" in l]
+    assert line.startswith("govwatch reextract: ")
+
+
+def test_cli_reextract_dry_run_prints_counts_by_field_and_examples(copy, crawled, tmp_path):
+    db = connect(copy)
+    report, _ = older_extractor(db)
+    config = tmp_path / "govwatch.toml"
+    config.write_text(f'[archive]\ndir = "{crawled["tmp"] / "archive"}"\n', encoding="utf-8")
+    cmd = GOVWATCH + ["reextract", "--db", str(copy), "--config", str(config)]
+    result = subprocess.run(cmd + ["--dry-run"], capture_output=True, text=True, cwd=helpers.REPO)
+    assert result.returncode == 0, result.stderr
+    assert "would change 2" in result.stdout and "would be reclassified as new reports 1" in result.stdout
+    assert "doc_type 1" in result.stdout and f"doc_type: other -> annual_report  {report['url']}" in result.stdout
+    result = subprocess.run(cmd + ["--json"], capture_output=True, text=True, cwd=helpers.REPO)
+    (summary,) = map(json.loads, result.stdout.splitlines())
+    assert (summary["changed"], summary["reclassified"], summary["dry_run"]) == (2, 1, False)
 
 
 def test_archive_off_writes_no_warc_and_no_pointers(tmp_path):
