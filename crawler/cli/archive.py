@@ -1,6 +1,7 @@
-"""`govwatch reextract`: the commands over the archive of raw pages.
+"""`govwatch reextract` and `govwatch import`: the commands over the archive of raw pages.
 
-`reextract` is a thin layer over `crawler.corpus.reextract.reextract`.
+`reextract` is a thin layer over `crawler.corpus.reextract.reextract`, `import` over
+`crawler.corpus.imports.import_paths` (`import` is a Python keyword).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ optional_config_option = click.option(
 
 def register(main: click.Group) -> None:
     main.add_command(reextract_command)
+    main.add_command(import_command)
 
 
 def _config(path: str | None) -> Config:
@@ -107,3 +109,52 @@ def _print_reextract(summary) -> None:
 def _short(value, limit: int = 40) -> str:
     text = "null" if value is None else " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@optional_config_option
+@db_option
+@click.option("--portal", default=None, metavar="ID", help="Portal id of the imported documents "
+              "(default: import:<name of each PATH>).")
+@click.option("--alert", is_flag=True, help="Send alerts for new reports found (imports are silent by default).")
+@json_option
+def import_command(paths: tuple[str, ...], config_path: str | None, db_path: str, portal: str | None,
+                   alert: bool, as_json: bool) -> None:
+    """Import pages saved elsewhere: HTML pages and text dumps, PDF/DOC/DOCX files, folders of them
+    (recursive), WARC files and JSON Lines of {"url", "html" or "text", "fetched_at"}.
+
+    Each page becomes a document through the crawl's own extraction, dedupe and index. An unreadable input
+    gets a one-line error on stderr; the others still run, and the exit status is 1 when any failed.
+    """
+    from crawler.corpus.archive import ArchiveError
+    from crawler.corpus.imports import import_paths, input_bytes
+
+    config = _config(config_path)
+    db = open_db(db_path)
+
+    def report(where: str, reason: str) -> None:
+        click.echo(f"govwatch import: {where}: {reason}", err=True)
+
+    try:
+        with _progress(input_bytes(paths), "importing") as bar:
+            summary = import_paths(db, paths, portal=portal, archive_dir=config.archive.directory(db_path),
+                                   alert=alert, alerts=config.alerts, dedupe_threshold=config.dedupe.threshold,
+                                   progress=_updater(bar), on_error=report)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        print_jsonl([summary.as_dict()])
+    else:
+        _print_import(summary, alert)
+    if summary.unreadable:
+        sys.exit(1)
+
+
+def _print_import(summary, alert: bool) -> None:
+    plural = "" if summary.documents == 1 else "s"
+    click.echo(f"{summary.documents} document{plural} read: imported {summary.imported}, updated {summary.updated}, "
+               f"unchanged {summary.unchanged}; duplicates {summary.duplicates}; reports found {summary.reports} "
+               f"({summary.new_reports} new{'' if alert else ', not alerted'}); unreadable {len(summary.unreadable)}")
+    if summary.skipped:
+        click.echo("skipped: " + ", ".join(f"{reason} {n}" for reason, n in summary.skipped.most_common()))

@@ -435,19 +435,22 @@ class FileRecord:
 
 def iter_file(path: str | os.PathLike, *, want: Callable[[FileRecord], str | None] | None = None,
               max_bytes: int | None = None) -> Iterator[FileRecord]:
-    """Stream the records of a WARC file (gzipped per record or plain). `want(record)` decides from the
+    """Stream the records of a WARC file (gzipped per record or plain; `.arc`/`.arc.gz` files as ARC).
+    `want(record)` decides from the
     headers whether to read the payload: None reads it, a string is the reason not to. Raises ArchiveError
     (file and offset) when the file is not a WARC or ends inside a record; records before it were yielded."""
-    from warcio.archiveiterator import ArchiveIterator
+    from warcio.archiveiterator import ArchiveIterator, WARCIterator
 
     path = Path(path)
+    is_arc = path.name.lower().endswith((".arc", ".arc.gz"))
     try:
         handle = open(path, "rb")
     except OSError as exc:
         raise ArchiveError(f"{path}: {exc.strerror or exc}") from None
     with handle:
         size = os.fstat(handle.fileno()).st_size
-        iterator = ArchiveIterator(handle, arc2warc=True)
+        # an ARC file's records read as WARC ones; anything else must be WARC (ARC's header line is lax)
+        iterator = ArchiveIterator(handle, arc2warc=True) if is_arc else WARCIterator(handle)
         offset = end = 0
         try:
             for record in iterator:
