@@ -302,3 +302,38 @@ def test_a_file_that_ends_inside_a_record_is_one_error_after_the_whole_records(t
     assert "\n" not in str(caught.value)
     expected = [kind for start, size, kind in whole if start + size <= cut_at]
     assert read == expected
+
+
+# --- [archive] configuration ---------------------------------------------------------------------------------
+
+
+def test_archive_is_on_by_default_beside_the_database(tmp_path):
+    from crawler.config import parse_config
+
+    config = parse_config("", tmp_path / "govwatch.toml")
+    assert config.archive.directory(tmp_path / "data" / "g.db") == (tmp_path / "data" / "archive").resolve()
+    assert config.archive.max_file_bytes == archive.DEFAULT_MAX_FILE_BYTES
+    assert config.alerts.alert_on_reclassified is False
+    absolute = parse_config(f'[archive]\ndir = "{tmp_path / "warc"}"\nmax_file_bytes = 2097152\n'
+                            '[alerts]\nalert_on_reclassified = true\n')
+    assert absolute.archive.directory("elsewhere/g.db") == tmp_path / "warc"
+    assert absolute.archive.max_file_bytes == 2097152 and absolute.alerts.alert_on_reclassified
+    assert parse_config('[archive]\ndir = "off"\n').archive.directory(tmp_path / "g.db") is None
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ('[archive]\nmax_file_bytes = 1000\n', 2, "max_file_bytes must be at least 1048576"),
+    ('[archive]\ndir = ""\n', 2, 'dir must be a folder or "off"'),
+    ('[archive]\ndir = false\n', 2, "[archive] dir must be str"),
+    ('[archive]\nmaxfilebytes = 5\n', 2, "unknown key 'maxfilebytes' in [archive]"),
+    ('\n[alerts]\nalert_on_reclassified = "yes"\n', 3, "alert_on_reclassified must be bool"),
+])
+def test_a_bad_archive_key_is_one_error_naming_file_line_and_key(tmp_path, text, line, words):
+    from crawler.config import ConfigError, load_config
+
+    path = tmp_path / "govwatch.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:{line}: ") and words in str(caught.value)
+    assert "\n" not in str(caught.value)
