@@ -177,9 +177,12 @@ def _one(db, archive_dir, row: dict, summary: ReextractSummary, *, policy, thres
     pointer = {"file": row["warc_file"], "offset": row["warc_offset"], "length": row["warc_length"]}
     try:
         capture = read_capture(archive_dir, pointer)
-        attachments = {r["url"]: {"file": r["warc_file"], "offset": r["warc_offset"], "length": r["warc_length"]}
-                       for r in db.query("SELECT url, warc_file, warc_offset, warc_length FROM captures "
-                                         "WHERE document_id = ? AND role = 'attachment'", [row["id"]])}
+        attachments = {}
+        if row["attachments"] not in (None, "[]"):  # only fetched attachments have records
+            attachments = {url: {"file": name, "offset": offset, "length": length}
+                           for url, name, offset, length in db.conn.execute(
+                               "SELECT url, warc_file, warc_offset, warc_length FROM captures "
+                               "WHERE document_id = ? AND role = 'attachment'", [row["id"]])}
 
         def attachment(link: str) -> Capture | None:
             return read_capture(archive_dir, attachments[link]) if link in attachments else None
