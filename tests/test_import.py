@@ -16,7 +16,7 @@ import helpers
 from crawler import extract
 from crawler.config import AlertSettings
 from crawler.corpus import ingest
-from crawler.corpus.archive import read_capture
+from crawler.corpus.archive import iter_file, read_capture
 from crawler.corpus.imports import import_paths, input_bytes, portal_name, saved_url
 from crawler.corpus.reextract import reextract
 from crawler.demo.sites import make_docx
@@ -76,6 +76,9 @@ def test_importing_again_changes_nothing_and_reextract_agrees(db, tmp_path):
     before = rows(db, "SELECT * FROM documents ORDER BY id")
     again = import_paths(db, [helpers.SEED_PAGES], archive_dir=tmp_path / "archive")
     assert (first.imported, again.imported, again.unchanged, again.reports) == (5, 0, 5, 5)
+    assert (first.archived, again.archived) == (5, 0)  # the same bytes again: no second record
+    records = [f for path in (tmp_path / "archive").iterdir() for f in iter_file(path) if f.record_type == "resource"]
+    assert len(records) == 5
     assert [{k: v for k, v in r.items() if k not in ("fetched_at",)} for r in rows(db, "SELECT * FROM documents "
             "ORDER BY id")] == [{k: v for k, v in r.items() if k not in ("fetched_at",)} for r in before]
     summary = reextract(db, tmp_path / "archive")

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from contextlib import nullcontext
@@ -132,6 +133,7 @@ def import_command(paths: tuple[str, ...], config_path: str | None, db_path: str
 
     config = _config(config_path)
     db = open_db(db_path)
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a broken PDF is one line below, not pypdf's warnings
 
     def report(where: str, reason: str) -> None:
         click.echo(f"govwatch import: {where}: {reason}", err=True)

@@ -25,6 +25,8 @@ May import only the base; never the crawl stage (the crawl process imports this 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import os
 import re
@@ -92,6 +94,11 @@ class Capture:
     @property
     def charset(self) -> str | None:
         return charset_of(self.content_type)
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC-Payload-Digest of a body, as warcio writes it (`sha1:` and base32)."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def charset_of(content_type: str | None) -> str | None:

@@ -34,7 +34,8 @@ from typing import Callable, Iterator
 import sqlite_utils
 
 from crawler.config import AlertSettings
-from crawler.corpus.archive import ArchiveError, Capture, FileRecord, WarcWriter, iter_file, read_capture
+from crawler.corpus.archive import (ArchiveError, Capture, FileRecord, WarcWriter, iter_file, payload_digest,
+                                     read_capture)
 from crawler.corpus.ingest import store_document
 from crawler.corpus.reextract import capture_fields
 from crawler.extract import ExtractError
@@ -435,6 +436,8 @@ def _import_one(db, source: _Source, portal_id: str, summary: ImportSummary, *, 
         return
     pointer = source.pointer
     if pointer is None and writer is not None:
+        pointer = _archived_already(db, source)
+    if pointer is None and writer is not None:
         pointer = writer.write_resource(source.url, source.capture.body, content_type=source.capture.content_type,
                                         date=_datetime(source.fetched_at), source=source.where)
         summary.archived += 1
@@ -458,6 +461,18 @@ def _import_one(db, source: _Source, portal_id: str, summary: ImportSummary, *, 
     elif fields["doc_type"] == "annual_report":
         summary.reports += 1
     summary.new_reports += int(result.new_report)
+
+
+def _archived_already(db, source: _Source) -> dict | None:
+    """The record an earlier import of the same bytes for the same URL wrote (importing again adds none)."""
+    row = db.conn.execute(
+        "SELECT c.url, c.warc_file, c.warc_offset, c.warc_length, c.record_id, c.captured_at, c.status, "
+        "c.content_type, c.payload_digest FROM captures c JOIN documents d ON d.id = c.document_id "
+        "WHERE d.url = ? AND c.role = ?", [canonicalize(source.url), source.role]).fetchone()
+    if row is None or row[8] != payload_digest(source.capture.body):
+        return None
+    names = ("url", "file", "offset", "length", "record_id", "captured_at", "status", "content_type", "digest")
+    return dict(zip(names, row))
 
 
 def _datetime(value: str | None) -> datetime | None:
