@@ -268,12 +268,27 @@ def test_archive_off_writes_no_warc_and_no_pointers(tmp_path):
     assert not rows(db, "SELECT * FROM captures") and not (tmp_path / "archive").exists()
 
 
-def test_archive_dir_and_file_size_come_from_the_config(tmp_path):
+def test_archive_dir_from_the_config_and_a_killed_crawls_file_finished_by_the_next(tmp_path):
+    from crawler.corpus.archive import Exchange, WarcWriter
+
+    archive_dir = tmp_path / "db" / "raw" / "warc"  # `dir` is relative to the database's folder
+    killed = WarcWriter(archive_dir)  # what a crawl killed mid-write left: an .open file with a torn record
+    killed.write_exchange(Exchange("http://127.0.0.2/a.html", 200, [("Content-Type", "text/html")], b"<html>a</html>"))
+    (torn,) = archive_dir.iterdir()
+    whole = torn.stat().st_size
+    with open(torn, "ab") as handle:
+        handle.write(gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n" + os.urandom(4000))[:100])
+    os.close(killed._fd)  # the process is gone: its lock with it
+    killed._fd = None
     with PortalServer(sites.build_demo_portals()[:1]) as server:
         config = server.write_config(tmp_path / "govwatch.toml", download_delay=0, autothrottle=False)
         with open(config, "a", encoding="utf-8") as handle:
             handle.write('\n[archive]\ndir = "raw/warc"\nmax_file_bytes = 1048576\n')
         summary = crawl(config, tmp_path / "db" / "g.db", timeout=120)
     assert summary.status == "ok"
-    names = os.listdir(tmp_path / "db" / "raw" / "warc")  # relative to the database's folder
-    assert names and all(n.startswith("govwatch-") and n.endswith(".warc.gz") for n in names)
+    names = sorted(os.listdir(archive_dir))
+    assert len(names) == 2 and all(n.startswith("govwatch-") and n.endswith(".warc.gz") for n in names)
+    finished = archive_dir / torn.name.removesuffix(".open")
+    assert finished.stat().st_size == whole and [f.record_type for f in iter_file(finished)] == [
+        "warcinfo", "response", "request"]
+    assert "finished" in summary.log and torn.name.removesuffix(".open") in summary.log
