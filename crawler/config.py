@@ -201,6 +201,12 @@ def _typed(value, default, label: str, where: str):
     return value
 
 
+def portal_from_table(table: dict, where: str) -> Portal:
+    """A portal from a `[[portal]]`-shaped dict (a registry row, an imported line), validated exactly like a
+    TOML entry; ConfigError messages start with `where` (e.g. `portals.csv:7`)."""
+    return _portal(table, 1, _FixedLocator("", where))
+
+
 def _portal(table, index: int, locate: "_Locator") -> Portal:
     if not isinstance(table, dict):
         raise ConfigError(f"{locate.where}: portal #{index} must be a table")
@@ -272,4 +278,11 @@ class _Locator:
         for number in range(start, len(self.lines)):
             if key_line.match(self.lines[number]):
                 return f"{self.where}:{number + 1}"
+        return self.where
+
+
+class _FixedLocator(_Locator):
+    """For a portal that has no TOML text: every key is at `where` (no regex per key, thousands of rows)."""
+
+    def key(self, key: str, portal_id: str | None = None, occurrence: int = 1) -> str:
         return self.where

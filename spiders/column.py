@@ -69,7 +69,7 @@ class ColumnSpider(scrapy.Spider):
         self.config = load_config(config)
         if isinstance(portals, str):
             portals = [p for p in portals.split(",") if p.strip()]
-        selected = self.config.select(portals)
+        selected = _registry_portals(db, self.config, portals)
         self.portals: dict[str, Portal] = {p.id: p for p in selected}
         self.allowed_domains = sorted({h for p in selected for h in p.hosts})
         self.db_path = db
@@ -374,6 +374,18 @@ class ColumnSpider(scrapy.Spider):
         else:
             message = f"{type(exc).__name__}: {exc} ({request.url})"
         self.note_error(portal_id, message)
+
+
+def _registry_portals(db_path: str | None, config, portal_ids) -> list[Portal]:
+    """The portals to crawl, from the registry (the database's portal table with the TOML entries over it)."""
+    from crawler.registry import select_portals
+    from storage import connect
+
+    db = connect(db_path or "govwatch.db")
+    try:
+        return select_portals(db, config, portal_ids)
+    finally:
+        db.conn.close()
 
 
 def _header(response, name: str) -> str | None:

@@ -247,6 +247,22 @@ def m007_fts_domain_terms(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m011_portal_registry(db: sqlite_utils.Database) -> None:
+    # The `portals` table becomes the registry of portals (crawler.registry): rows come from govwatch.toml
+    # (`source = 'config'`, synced on every crawl) or from `govwatch portals add|import` (`'registry'`).
+    # Rows written before this migration were upserted from the TOML file, hence the default.
+    db.execute("ALTER TABLE portals ADD COLUMN source TEXT NOT NULL DEFAULT 'config'")
+    db.execute("ALTER TABLE portals ADD COLUMN origin TEXT")  # config file, import file:line, builtin:NAME, add
+    db.execute("ALTER TABLE portals ADD COLUMN evidence TEXT")  # public page(s) showing the portal's address
+    db.execute("ALTER TABLE portals ADD COLUMN allowed_hosts TEXT")  # JSON list, like start_urls
+    # the registry definition a TOML entry of the same id overrides; restored when the entry leaves the file
+    db.execute("ALTER TABLE portals ADD COLUMN registry_definition TEXT")
+    db.execute("ALTER TABLE portals ADD COLUMN defined_at TEXT")  # last change of the definition columns
+    db.execute("ALTER TABLE portals ADD COLUMN removed_at TEXT")  # removed portals keep their row and history
+    db.execute("CREATE INDEX portals_adcode ON portals(adcode)")
+
+
+@migrations()
 def m010_archive_captures(db: sqlite_utils.Database) -> None:
     # Where each document's raw evidence lies in the WARC archive (crawler.corpus.archive): its page (or the
     # file that is the document) and every attachment fetched with it, one row each, replaced when the

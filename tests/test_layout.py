@@ -128,7 +128,7 @@ def test_the_walker_sees_real_edges():
     graph = import_graph()
     assert "crawler.corpus.ingest" in graph["crawler.crawl.writer"]  # a function-level import
     assert "crawler.monitor.alerts" in graph["crawler.corpus.ingest"]
-    assert "crawler.extract.regions" in graph["crawler.extract.classify"]  # a relative import
+    assert "crawler.extract.chrome" in graph["crawler.extract.classify"]  # a relative import
     assert "spiders.adapters.common" in graph["spiders.adapters.pager"]
 
 

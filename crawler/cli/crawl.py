@@ -30,12 +30,14 @@ def crawl_command(config_path: str, db_path: str, portal_ids: tuple[str, ...], t
     from crawler.crawl.runner import CrawlError, crawl
     from crawler.monitor.alerts import flush_after_crawl
 
+    from crawler.registry import RegistryError, select_portals
+
     config = open_config(config_path)
+    db = open_db(db_path)  # an unwritable database fails here, before the subprocess
     try:
-        config.select(list(portal_ids))
-    except Exception as exc:  # unknown portal id
+        select_portals(db, config, list(portal_ids))
+    except RegistryError as exc:  # unknown portal id
         raise click.ClickException(str(exc)) from None
-    open_db(db_path)  # an unwritable database fails here, before the subprocess
 
     def progress(event: dict) -> None:
         if quiet or event.get("event") not in ("progress", "done"):

@@ -84,19 +84,70 @@ def test(config_path: str, as_json: bool) -> None:
 @click.command()
 @config_option
 @db_option
-@click.option("--year", type=int, help="Only this report year.")
+@click.option("--year", "years", type=int, multiple=True, help="Report year (repeatable; default: the year due "
+              "this year, i.e. last year).")
+@click.option("--province", default=None, help="Only this province (安徽省, 安徽 or 340000).")
+@click.option("--level", type=click.Choice(["province", "city", "county"]), default=None,
+              help="Only regions of this level.")
+@click.option("--totals", "only_totals", is_flag=True, help="Only the totals per province and for the country.")
 @json_option
-def coverage(config_path: str, db_path: str, year: int | None, as_json: bool) -> None:
-    """Which configured regions published their yearly report (before 1 April of the next year)."""
-    from crawler.monitor.coverage import coverage as do_coverage
-    from crawler.monitor.coverage import matrix
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8) instead of a table.")
+def coverage(config_path: str, db_path: str, years: tuple[int, ...], province: str | None, level: str | None,
+             only_totals: bool, as_json: bool, as_csv: bool) -> None:
+    """Every region of the division tree, configured or not: published (date, link), missing, overdue,
+    no_portal, blocked, unreachable, never_crawled; then totals per province and for the country.
 
-    rows = do_coverage(open_db(db_path), open_config(config_path), year=year)
-    if as_json:
-        print_jsonl(rows)
+    Reports for year Y are due by 1 April of Y+1. A region without a portal, or whose portals never finished
+    a crawl, is never overdue. A department's own report (司法局 …) is shown beside its government's."""
+    from crawler.cli.portals import registry_config
+    from crawler.monitor.coverage import coverage as do_coverage
+    from crawler.monitor.coverage import STATUSES, matrix, totals
+    from crawler.registry.places import short_name
+
+    try:
+        rows = do_coverage(open_db(db_path), registry_config(config_path), years=list(years) or None,
+                           province=province, level=level)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    counts = totals(rows)
+    if as_json or as_csv:
+        out = counts if only_totals else rows
+        if as_json:
+            print_jsonl(out)
+        else:
+            _print_csv(out)
         return
-    table, columns = matrix(rows)
-    print_table(table, columns)
+    if not only_totals:
+        table, columns = matrix(rows)
+        print_table(table, columns)
+        click.echo("")
+    # within 120 columns: short province names, late reports inside `published`, one year said once
+    shown = ["province", "year", "regions", "portals", *STATUSES, "departments"]
+    if len({t["year"] for t in counts}) == 1:
+        click.echo(f"totals {counts[0]['year']}" if counts else "")
+        shown.remove("year")
+    display = [dict(t, province=short_name(t["province"]),
+                    published=f"{t['published']} ({t['late']} late)" if t["late"] else t["published"])
+               for t in counts]
+    print_table(display, shown)
+
+
+def _print_csv(rows: list[dict]) -> None:
+    import csv
+
+    if not rows:
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+
+
+def _csv_cell(value):
+    if isinstance(value, list):
+        return "; ".join(" ".join(str(x) for x in v.values() if x) if isinstance(v, dict) else str(v)
+                         for v in value)
+    return value
 
 
 @click.command()

@@ -1,8 +1,8 @@
 """One crawl, in its own process: `python -m crawler.crawl.process --config F --db F [--portal ID]...`.
 
 Twisted's reactor cannot be restarted, so every crawl runs here, started by `crawler.crawl.runner.crawl`. This
-process upserts the configured portals, records a `crawl_runs` row per portal, runs Scrapy's
-`CrawlerProcess` with the column spider, updates `portals` (status, reason, last_crawl_at, baseline_done)
+process syncs the TOML portals into the registry (`crawler.registry`), records a `crawl_runs` row per
+portal, runs Scrapy's `CrawlerProcess` with the column spider, updates `portals` (status, reason, last_crawl_at, baseline_done)
 and exits. Progress goes to stdout as JSON lines; Scrapy's log goes to stderr.
 
 Exit codes: 0 the crawl ran (even if portals were blocked or failed), 2 bad config, 3 database error.
@@ -25,21 +25,6 @@ def emit(event: dict) -> None:
     with _out_lock:
         sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
         sys.stdout.flush()
-
-
-def upsert_portals(db, portals) -> None:
-    from storage import now_iso, transaction
-
-    now = now_iso()
-    with transaction(db):
-        for p in portals:
-            row = {"id": p.id, "name": p.name or p.id, "home": p.home, "start_urls": json.dumps(list(p.start_urls)),
-                   "cms": p.cms, "region": p.region, "adcode": p.adcode, "schedule": p.schedule,
-                   "updated_at": now}
-            if db["portals"].count_where("id = ?", [p.id]):
-                db["portals"].update(p.id, row)
-            else:
-                db["portals"].insert(dict(row, status="never", baseline_done=0))
 
 
 def start_runs(db, portals) -> dict[str, int]:
@@ -89,21 +74,32 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from crawler.config import ConfigError, load_config
+    from crawler.registry import RegistryError, select_portals, sync_config
     from storage import DatabaseError, connect
 
     try:
         config = load_config(args.config)
-        portals = config.select(args.portal)
     except ConfigError as exc:
         emit({"event": "error", "kind": "config", "message": str(exc)})
         print(f"govwatch crawl: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    if not portals:
-        emit({"event": "error", "kind": "config", "message": f"{args.config}: no [[portal]] configured"})
-        return EXIT_CONFIG
     try:
         db = connect(args.db)
-        upsert_portals(db, portals)
+        sync_config(db, config)  # the TOML entries into the registry (crawler.registry)
+        portals = select_portals(db, config, args.portal)
+    except RegistryError as exc:  # an unknown --portal id
+        emit({"event": "error", "kind": "config", "message": str(exc)})
+        print(f"govwatch crawl: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (DatabaseError, Exception) as exc:  # noqa: BLE001 - sqlite3 errors on a read-only file etc.
+        emit({"event": "error", "kind": "database", "message": str(exc)})
+        print(f"govwatch crawl: database {args.db}: {exc}", file=sys.stderr)
+        return EXIT_DB
+    if not portals:
+        emit({"event": "error", "kind": "config", "message": f"{args.config}: no portals: add [[portal]] "
+              "entries, or run `govwatch portals add|import`"})
+        return EXIT_CONFIG
+    try:
         run_ids = start_runs(db, portals)
     except (DatabaseError, Exception) as exc:  # noqa: BLE001 - sqlite3 errors on a read-only file etc.
         emit({"event": "error", "kind": "database", "message": str(exc)})

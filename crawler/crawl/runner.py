@@ -76,7 +76,7 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
     `timeout`. Raises CrawlError when nothing could run (bad config, unwritable database)."""
     try:
         config = load_config(config_path)
-        portals = config.select(portal_ids)
+        portals = _selected(db_path, config, portal_ids)
     except ConfigError as exc:
         raise CrawlError(str(exc)) from None
     if timeout is None:
@@ -157,6 +157,23 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
                 s.status, s.reason = "error", s.reason or message
         return CrawlSummary(status, proc.returncode, duration, summaries, log, message)
     return CrawlSummary(status, proc.returncode, duration, summaries, log, errors[0] if errors else None)
+
+
+def _selected(db_path, config, portal_ids):
+    """The registry's portals named by `portal_ids` (all when empty); unknown ids raise CrawlError."""
+    from crawler.registry import RegistryError, select_portals
+    from storage import DatabaseError, connect
+
+    try:
+        db = connect(db_path)
+    except DatabaseError as exc:
+        raise CrawlError(str(exc)) from None
+    try:
+        return select_portals(db, config, portal_ids)
+    except RegistryError as exc:
+        raise CrawlError(str(exc)) from None
+    finally:
+        db.conn.close()
 
 
 def _record_timeout(db_path, summaries: dict[str, PortalSummary], timeout: float) -> None:

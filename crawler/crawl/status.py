@@ -20,7 +20,7 @@ def status(db: sqlite_utils.Database, portal_ids: list[str] | None = None) -> li
                  AS documents,
                (SELECT COUNT(*) FROM documents d WHERE d.portal_id = p.id AND d.doc_type = 'annual_report'
                   AND d.duplicate_of IS NULL) AS reports
-        FROM portals p ORDER BY p.id"""
+        FROM portals p WHERE p.removed_at IS NULL ORDER BY p.id"""
     rows, scheduled = [], next_runs(db)
     for row in db.query(sql):
         if portal_ids and row["id"] not in portal_ids:

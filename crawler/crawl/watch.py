@@ -3,7 +3,8 @@
 APScheduler 3.x with a persistent `SQLAlchemyJobStore` in the govwatch database itself
 (``sqlite:///<db path>``, table ``apscheduler_jobs``), UTC. Jobs:
 
-* ``crawl:<portal id>`` per configured portal -- its `schedule` (5-field cron or an interval ``6h``/``30m``/
+* ``crawl:<portal id>`` per portal of the registry (`crawler.registry`: the TOML entries and the
+  `portals` table) -- its `schedule` (5-field cron or an interval ``6h``/``30m``/
   ``10s``; default ``[crawl] schedule``), ``coalesce=True``, ``max_instances=1``, a generous
   ``misfire_grace_time`` and jitter so portals on the same schedule do not fire together. The job runs the
   crawl in a subprocess (`crawler.crawl.runner.crawl`, ``timeout = [crawl] timeout``); a crash or hang is recorded
@@ -273,6 +274,19 @@ def next_runs(db) -> dict[str, str | None]:
     return out
 
 
+def _registry_config(db_path: str, config):
+    """`config` with the registry's portals (the TOML entries synced into it first): one job per portal."""
+    from crawler.registry import sync_config, with_registry
+    from storage import connect
+
+    db = connect(db_path)
+    try:
+        sync_config(db, config)
+        return with_registry(db, config)
+    finally:
+        db.conn.close()
+
+
 def watch(config_path: str, db_path: str, *, stop: threading.Event | None = None,
           install_signals: bool = True) -> dict:
     """Run the daemon until SIGTERM/SIGINT (or `stop` is set); returns the job sync report."""
@@ -280,6 +294,7 @@ def watch(config_path: str, db_path: str, *, stop: threading.Event | None = None
 
     config = load_config(config_path)
     scheduler = build_scheduler(db_path)
+    config = _registry_config(db_path, config)
     stop = stop or threading.Event()
     if install_signals and threading.current_thread() is threading.main_thread():
         def _stop(signum, frame):

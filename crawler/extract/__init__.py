@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import chrome, title
+from . import bodytype, chrome, title
 from .chrome import AUTHOR_LABELS, DATE_LABELS, SOURCE_LABELS, clean_value
 from .classify import classify, report_year
 from .dates import Stamp, choose_published, parse_date
@@ -79,7 +79,9 @@ def analyse(content: bytes | str | None, url: str | None = None, *, charset: str
     source = _first_value(parts.fields, SOURCE_LABELS) or clean_value(parts.meta.get("contentsource", ""))
     author = _first_value(parts.fields, AUTHOR_LABELS)
     published = _published(parts, url)
-    region, adcode = resolve_region(parts.title, body, source=source, site_name=parts.site_name, url=url)
+    signer = bodytype.signature(bodytype.read_body(body))[0] if body else None
+    region, adcode = resolve_region(parts.title, body, source=source, site_name=parts.site_name, url=url,
+                                    signer=signer)
     doc_type = classify(parts.title, body)
     record = Record(
         title=parts.title,
@@ -104,5 +106,6 @@ def extract(content: bytes | str | None, url: str | None = None) -> Record:
 
 def clear_caches() -> None:
     """Forget the per-line caches (a crawl keeps them across pages; a benchmark round starts without them)."""
-    for cached in (chrome._shadow, chrome._fields, chrome.is_meta_line, chrome.is_chrome, title.norm):
+    for cached in (chrome._shadow, chrome._fields, chrome.is_meta_line, chrome.is_chrome, title.norm,
+                   title.is_section_name, bodytype.read_body):
         cached.cache_clear()

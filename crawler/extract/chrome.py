@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .regions import to_simplified
+from .regions import simplified_chars
 
 # The line tests below are pure and every page of a portal repeats the same header, navigation and footer
 # lines, each tested several times: cached, a crawl pays for a portal's chrome once
@@ -49,7 +49,7 @@ def _spaced(label: str) -> str:
 
 _LABEL_ALT = "|".join(_spaced(x) for x in sorted(ALL_LABELS, key=len, reverse=True))
 _FIELD_RE = re.compile(rf"({_LABEL_ALT})[ \t\u3000\xa0]*[:：]")
-_META_START_RE = re.compile(rf"^[\s【\[(（|｜]*(?:{_LABEL_ALT})[ \t\u3000\xa0]*[:：]")
+_META_START_RE = re.compile(rf"^[\s【\[(（|｜•·●▪◆■□*-]*(?:{_LABEL_ALT})[ \t\u3000\xa0]*[:：]")  # • 索 引 号：
 # a date opening a metadata line, with its time or weekday ("2023年03月28日 星期二 来源：…")
 _LEAD_DATE_RE = re.compile(
     r"^[\s【\[(（]*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
@@ -62,10 +62,9 @@ _VALUE_STRIP = " \t\u3000\xa0|｜丨【】[]()（）<>《》,，;；/"
 
 @lru_cache(maxsize=_LINE_CACHE)
 def _shadow(line: str) -> str:
-    """The line in simplified script for matching.  OpenCC t2s maps character for character, so positions
-    found on the shadow hold on the original; if a conversion ever changes the length, match the original."""
-    s = to_simplified(line)
-    return s if len(s) == len(line) else line
+    """The line in simplified script for matching, converted character by character, so positions found on
+    the shadow hold on the original."""
+    return simplified_chars(line)
 
 
 def canon_label(raw: str) -> str:
@@ -128,10 +127,13 @@ def is_label_only(line: str) -> bool:
 
 # --- whole-line chrome ------------------------------------------------------------------------------------
 
+_CRUMB_SEP = r"(?:>>|->|=>|[>＞»›→/])"
 _BREADCRUMB_RE = re.compile(
     r"^[\s>＞»]*(?:(?:您|你)(?:当前|现在|目前)?(?:所在|所处)?的?|当前|现在|目前)(?:所在|所处)?的?位置"
     r"|^[\s>＞»]*(?:所在|当前)?位置\s*[:：]"
-    r"|^\s*(?:网站)?首页\s*[>＞»›/]"
+    rf"|^\s*(?:网站)?首页\s*{_CRUMB_SEP}"
+    # the rest of a breadcrumb wrapped onto its own line: "> 陇西动态 > 政务公告", "» 网站公告"
+    rf"|^\s*{_CRUMB_SEP}\s*[^\s。，,；;]{{1,15}}\s*(?:{_CRUMB_SEP}\s*[^\s。，,；;]{{1,15}}\s*)*$"
 )
 # Tool links, accessibility/language bars, share widgets: the line must consist of these tokens only
 # (separators removed first).

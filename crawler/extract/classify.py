@@ -12,12 +12,17 @@
   述职 / 述法 / 述廉报告, 履行推进法治建设第一责任人职责情况报告, 评估 / 调研 / 自查 / 督察报告, reports on
   part of a year (上半年, 第一季度, 1-6月), drafts (征求意见稿, 审议稿) and a legislature's 审议意见 on the report.
 
-The decision is made on the title only (converted to simplified script; site-name suffixes such as
-``… - XX区人民政府``, trailing ``（全文）`` / ``（2023年3月）`` and a file extension are dropped; a leading
-``一图看懂｜`` label is kept).  A closing ``及2024年工作计划`` after the report word does not make a report a
-plan.  The body is used only when the title is missing: then its first line stands in for the title if it looks
-like one.  Precision beats recall: an ``annual_report``
-needs a 法治 topic word governing the final 报告/总结 with nothing but filler (工作/情况/年度/的 ...) between them.
+The title decides when it says something about the page (converted to simplified script, a spam mirror's
+pinyin glosses such as ``建設(shè)`` dropped; site-name suffixes such as ``… - XX区人民政府``, trailing ``（全文）`` /
+``（2023年3月）`` and a file extension are dropped; a leading ``一图看懂｜`` label is kept).  A closing
+``及2024年工作计划`` after the report word does not make a report a plan, nor does ``情况及2021年度工作安排的报告``;
+the pre-2015 name ``推进依法行政工作情况`` is the same yearly report.  When the title is missing or says nothing
+(a breadcrumb, a site-section name such as 网站公告 / 政务公告, the site's name), a heading line opening the body
+stands in for it; when there is none, or the title names neither the topic nor a kind of document (a spam
+mirror's name, a headline cut short), the body decides (``bodytype.body_type``: the opening, the report formula,
+the report's outline, the signature).  Anonymised templates (某县, XX区, *市) on 范文 sites are never reports.
+Precision beats recall: an ``annual_report`` title needs a 法治 topic word governing the final 报告/总结 with
+nothing but filler (工作/情况/年度/的 ...) between them.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .regions import to_simplified
+from .bodytype import body_type, body_year, is_template, paragraphs, plain, read_body
+from .chrome import is_chrome
+from .title import DOC_KEYWORDS_RE, is_section_name, is_site_like
 
-__all__ = ["classify", "report_year", "normalize_title"]
+__all__ = ["classify", "report_year", "normalize_title", "usable_title"]
 
 _TOPIC = r"(?:法治政府建设|建设法治政府|法治政府|法治建设|依法行政|依法治[省市县区州旗])"
 _TOPIC_RE = re.compile(_TOPIC)
@@ -53,6 +60,16 @@ _NEXT_PLAN_RE = re.compile(
     r"(?<=报告|总结)(?:暨|和|及|与|以及)(?:(?:19|20)\d{2}年度?|下一?年度?|明年)?(?:的)?(?:工作)?"
     r"(?:计划|打算|思路|安排|重点|要点|谋划|设想)$"
 )
+# "<report>情况及2021年度工作安排的报告": the yearly report that also sets out next year's work
+_COMBINED_PLAN_RE = re.compile(
+    r"(?<=情况|工作)(?:暨|和|及|与|以及)(?:(?:19|20)\d{2}年度?|下一?年度?|明年)(?:的)?(?:工作)?"
+    r"(?:计划|打算|思路|安排|重点|要点|谋划|设想)(?=(?:的)?(?:报告|总结)$)"
+)
+# a headline announcing that a report came out: 休宁县发布2021年法治政府建设年度报告 (关于公布…的公告 is the report)
+_PUBLISHED_RE = re.compile(r"^(?!关于)[^《]{0,30}?(?:正式|全文|首次|集中)?(?:发布|晒出|出炉|亮相|公开发布)(?!稿)")
+_SPEECH_END_RE = re.compile(r"(?:讲话|致辞|发言|讲稿|发言稿|主持词)(?:稿)?$")
+# a title naming a kind of document (with DOC_KEYWORDS_RE): the title decides, the body is not asked
+_DOC_WORD_RE = re.compile(r"纪要|讲话|发言|汇报|述职|述法|白皮书|年报|函|批复|公示|简报|通讯|综述|答记者问")
 # a legislature hearing or reviewing the report (听取和审议…报告, …报告的审议意见) is not the report
 _REVIEW_RE = re.compile(r"审议|听取|评议")
 _INTERP_RE = re.compile(r"解读|图解|一图读懂|一图看懂|一图了解|一图速览|图说|读懂")
@@ -85,13 +102,14 @@ _SEP_RE = re.compile(r"\s*(?:_|\||｜|\s[-–—]\s|——|－－)\s*")
 _QUOTES = str.maketrans({"“": "", "”": "", '"': "", "‘": "", "’": "", "「": "", "」": "", "〈": "《", "〉": "》"})
 _DOC_END_RE = re.compile(r"(?:报告|总结|通知|方案|要点|解读|意见)$")
 _SENTENCE_RE = re.compile(r"[。；;！!？?]|，.*，")
+_LEAD_IN_RE = re.compile(r"[:：]$|如下")  # 按照…要求，现将…述法如下： leads into a text, it is no title
 
 
 def normalize_title(title: str | None) -> str:
     """Simplified-script title without spaces, quotes, site-name suffix or trailing ``（全文）``."""
     if not title:
         return ""
-    t = to_simplified(title.strip())
+    t = plain(title.strip())
     t = _FILE_EXT_RE.sub("", t)
     parts = [p for p in _SEP_RE.split(t) if p]
     if len(parts) > 1:  # "… - XX区人民政府" / "XX网_…": keep the part naming the topic, else the longest
@@ -121,8 +139,8 @@ def normalize_title(title: str | None) -> str:
 def _title_from_body(text: str) -> str:
     """The first body line when it looks like a title (joined with the next one when the heading was wrapped:
     ``镜湖区人民政府关于2020年法治政府`` / ``建设情况的报告``)."""
-    lines = [ln.strip() for ln in text.split("\n", 6)[:6] if ln.strip()]
-    if not lines or not 6 <= len(lines[0]) <= 60 or _SENTENCE_RE.search(lines[0]):
+    lines = paragraphs(text[:3000])[:6]
+    if not lines or not 6 <= len(lines[0]) <= 60 or _SENTENCE_RE.search(lines[0]) or _LEAD_IN_RE.search(lines[0]):
         return ""
     first = lines[0]
     if len(lines) > 1 and not _DOC_END_RE.search(first):
@@ -132,29 +150,58 @@ def _title_from_body(text: str) -> str:
     return first
 
 
+def usable_title(title: str | None) -> str:
+    """The normalised title, or "" when it says nothing about the page: missing, a breadcrumb, a site-section
+    name (网站公告, 政务公告) or the site's name."""
+    if not title or is_chrome(title.strip()):
+        return ""
+    t = normalize_title(title)
+    if not t or is_section_name(t) or is_site_like(t):
+        return ""
+    return t
+
+
 def classify(title: str | None, text: str) -> str:
     """Return ``annual_report`` | ``interpretation`` | ``plan`` | ``news`` | ``other`` (see module docstring)."""
-    t = normalize_title(title)
+    t = usable_title(title)
     if not t and text:
-        t = normalize_title(_title_from_body(text))
-    if not t or not _TOPIC_RE.search(t):
-        return "other"
-    if _DRAFT_RE.search(to_simplified(title or "")):
+        # a heading opening the body stands in for the title -- if a text follows it (a list of links is no page)
+        t = usable_title(_title_from_body(text)) if read_body(text).opening else ""
+    kind = _classify_title(t, title) if t else None
+    if kind is None:
+        return body_type(text)
+    if kind == "annual_report" and is_template(read_body(text), t):
+        return "other"  # an anonymised template on a 范文 site
+    return kind
+
+
+def _classify_title(t: str, raw_title: str | None) -> str | None:
+    """doc_type from a usable title; None when it cannot tell -- it names no kind of document (a headline such
+    as 我县召开常务会议, a spam mirror's name glued to the topic) or is cut short with …: the body decides."""
+    truncated = (raw_title or "").rstrip().endswith(("…", "...", "。。。"))  # normalize_title drops the dots
+    if not _TOPIC_RE.search(t):
+        return "other" if (DOC_KEYWORDS_RE.search(t) or _DOC_WORD_RE.search(t)) and not truncated else None
+    if _DRAFT_RE.search(plain(raw_title or "")):
         return "other"  # a draft for comment is not the published report
 
     # 关于《XX区2020年法治政府建设情况报告》的解读 -> interpretation; 关于印发《…》的通知 -> plan
     if _INTERP_RE.search(t):
         return "interpretation"
     outer = re.sub(r"《[^》]*》", "《》", t)  # what the title says outside book-title marks
+    if _SPEECH_END_RE.search(outer):
+        return "other"  # 局长在2023年法治建设领导小组会议上的讲话
     if _REVIEW_RE.search(outer) and t.endswith("意见"):
         return "other"  # …报告的审议意见: the legislature's opinion, not a plan
     t = _NEXT_PLAN_RE.sub("", t)
+    t = _COMBINED_PLAN_RE.sub("", t)
     if _PLAN_END_RE.search(t):
         return "plan"
     if _PLAN_WORD_RE.search(outer):
         return "plan"
     if _REVIEW_RE.search(outer):
         return "news"  # 区人大常委会听取和审议…报告: a sitting that heard the report
+    if _PUBLISHED_RE.search(outer) and not outer.endswith(("公告", "公示", "通知")):
+        return "news"  # 休宁县发布2021年法治政府建设年度报告: news that the report came out
 
     core = _REPORT_SUFFIX_RE.sub(r"\1", t)
     core = re.sub(r"[《》]", "", core)
@@ -175,7 +222,8 @@ def classify(title: str | None, text: str) -> str:
         return "annual_report"
     if _NEWS_RE.search(outer):
         return "news"
-    return "other"
+    names_a_document = DOC_KEYWORDS_RE.search(t) or _DOC_WORD_RE.search(t)
+    return "other" if names_a_document and not truncated else None  # 法治政府建设-某某娱乐: the body decides
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -189,7 +237,6 @@ _YEAR_PATTERNS = (
     re.compile(r"((?:19|20)\d{2})\s*年度"),
     re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d〇零一二三四五六七八九十]{1,2}月)"),
 )
-_BODY_YEAR_RE = re.compile(r"^((?:19|20)\d{2})\s*年(?:度)?(?:[，,、以是]|[^\d月]{0,3}[，,])")
 
 
 def _year_in(s: str) -> list[int]:
@@ -206,11 +253,13 @@ def _year_in(s: str) -> list[int]:
 def report_year(title: str | None, text: str, published_at: str | None) -> int | None:
     """The year a document reports on.
 
-    From the title (``关于2020年…`` > ``2022年度`` > ``2020年…``), else from the first body lines
-    (``2020年，我区…``), else ``published year - 1`` -- that last fallback only when ``classify`` says
-    ``annual_report`` or ``interpretation``.  Any document whose title/first lines name a year gets it (plans
-    too: ``2022年法治政府建设工作要点`` -> 2022); ``extract`` keeps ``report_year`` only for ``annual_report`` and
-    sets it to ``None`` otherwise.  Years before 2000 or after the published year
+    From the title (``关于2020年…`` > ``2022年度`` > ``2020年…``), else from the body (``bodytype.body_year``: the
+    report formula ``现将2020年度…报告如下``, the opening ``2020年，我区…``, an outline heading, the signing date),
+    else ``published year - 1`` -- that last fallback only when ``classify`` says ``annual_report`` or
+    ``interpretation``.  A title that says nothing about the page (missing, a breadcrumb, 网站公告) is skipped, and
+    then a heading line opening the body stands in for it.  Any document whose title/body names a year gets
+    it (plans too: ``2022年法治政府建设工作要点`` -> 2022); ``extract`` keeps ``report_year`` only for
+    ``annual_report`` and sets it to ``None`` otherwise.  Years before 2000 or after the published year
     (or the current year when unpublished) are rejected -- a title naming only such years gives ``None``;
     a title naming only a span (``2021—2025年``) gives ``None`` too.
     """
@@ -224,7 +273,8 @@ def report_year(title: str | None, text: str, published_at: str | None) -> int |
     def ok(y: int) -> bool:
         return 2000 <= y <= limit
 
-    t = to_simplified((title or "").strip())  # not normalize_title: it drops a trailing （2021—2025年）
+    usable = bool(usable_title(title))
+    t = plain(title.strip()) if usable else ""  # not normalize_title: it drops a trailing （2021—2025年）
     years = _year_in(t)
     for y in years:
         if ok(y):
@@ -232,15 +282,13 @@ def report_year(title: str | None, text: str, published_at: str | None) -> int |
     if years:
         return None  # the title names only a span or impossible years: do not guess
     if text:
-        lines = [ln.strip() for ln in text.split("\n", 10)[:10] if ln.strip()]
-        if not title and lines:  # the first line stands in for a missing title
-            for y in _year_in(_title_from_body(text)):
+        if not usable:  # a heading line opening the body stands in for a missing title
+            for y in _year_in(plain(_title_from_body(text))):
                 if ok(y):
                     return y
-        for ln in lines[:4]:
-            m = _BODY_YEAR_RE.match(to_simplified(ln[:40]))
-            if m and ok(int(m.group(1))):
-                return int(m.group(1))
+        y = body_year(text, limit)
+        if y is not None:
+            return y
     if pub is not None and classify(title, text) in ("annual_report", "interpretation") and ok(pub - 1):
         return pub - 1
     return None

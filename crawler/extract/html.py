@@ -16,7 +16,7 @@ from lxml import etree
 
 from .chrome import is_chrome, is_label_text
 from .text import PageParts, bare_dates_after_title, clean_body, collect_fields, strip_line
-from .title import choose_title, is_site_like, squash, title_before_body, title_span
+from .title import choose_title, is_section_name, is_site_like, squash, title_before_body, title_span
 
 MAX_HTML_CHARS = 8_000_000  # bigger pages are cut: the article is near the top, and the work stays bounded
 
@@ -363,7 +363,7 @@ def parse_html(html: str, url: str | None = None) -> PageParts:
     title, site_part = choose_title(ucaptitle, meta.get("articletitle"), headings, title_tag,
                                     site_name, meta.get("columnname"),
                                     meta_titles=(meta.get("og:title"), meta.get("title")))
-    if title is None or is_site_like(title, site_name, meta.get("columnname")):
+    if title is None or is_site_like(title, site_name, meta.get("columnname")) or is_section_name(title):
         title = title_before_body(pre) or title
     body_lines, head = clean_body(lines, title)
 

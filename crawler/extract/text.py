@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from .chrome import is_chrome, is_label_only, is_meta_line, is_related_heading, parse_fields
 from .dates import Stamp, is_bare_date, parse_date
-from .title import norm, pick_text_title, title_span
+from .regions import strip_glosses
+from .title import is_section_name, norm, pick_text_title, title_span
 
 _STRIP = " \t\r\n\f\v\u3000\xa0\u200b\ufeff"
 MAX_ZONE = 40  # the header zone never extends beyond this many lines
@@ -41,8 +42,8 @@ def strip_line(line: str) -> str:
 
 
 def is_body_para(line: str, title: str | None = None) -> bool:
-    """A real body paragraph (ends the header zone)."""
-    n = len(line)
+    """A real body paragraph (ends the header zone); a spam mirror's pinyin glosses do not count."""
+    n = len(strip_glosses(line))
     if n < 30 or (n < 60 and not line.endswith(("。", "：", ":"))):
         return False
     return not is_chrome(line) and (not title or norm(line) != norm(title))
@@ -84,7 +85,7 @@ def clean_body(lines: list[str], title: str | None) -> tuple[list[str], list[str
                 value_next = False
                 continue
             value_next = is_label_only(ln)
-            if is_chrome(ln) or (not out and is_bare_date(ln)) or (not out and norm(ln) == norm(title)):
+            if is_chrome(ln) or (not out and (is_bare_date(ln) or is_section_name(ln) or norm(ln) == norm(title))):
                 head.append(ln)
                 continue
         elif is_chrome(ln):

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from .chrome import is_chrome
 from .dates import is_bare_date
+from .regions import to_simplified
 
 _WS_RE = re.compile(r"[\s\u3000\xa0]+")
 # Separators between title, column and site parts.  A bare hyphen only splits between non-digits so
@@ -22,6 +23,15 @@ _SITE_SUFFIX_RE = re.compile(r"(?:人民政府|政府网|门户网站|政府网�
                              r"|[省市县区州盟旗镇乡]政府|网)$")
 DOC_KEYWORDS_RE = re.compile(r"报告|公报|通知|意见|方案|办法|规划|要点|总结|情况|决定|解读|公告|通告|规定|细则|计划")
 _NOT_TITLE_END = tuple("。；;，,：:！!？?")
+# A site section's (column's) name printed where a title would be -- 网站公告, 政务公告, 通知公告, 陇西动态,
+# 专题专栏, 法定主动公开内容, 法治政府建设 or 工作报告 (the column itself): it names no document.
+_SECTION_RE = re.compile(
+    r"[\u4e00-\u9fff]{0,6}(?:公告|公示|通知|动态|要闻|新闻|资讯|信息|专栏|专题|栏目|文件|公开|首页|频道|中心|导航|列表"
+    r"|其他|正文|详情|内容|目录|查询|服务|互动)"
+    r"|(?:法治政府建设|建设法治政府|法治建设|依法行政|法治政府|法治[\u4e00-\u9fff]{2,3})(?:专栏|专题|工作)?"
+    r"|(?:年度)?(?:工作)?报告(?:公示|公开)?"
+)
+_SECTION_TRIM = "【】[]〔〕「」<>《》 \t\u3000\xa0"
 _FOOTNOTE_RE = re.compile(r"^[\[［(（]?\d{1,2}[\]］)）]?$|^[*＊]$")
 
 
@@ -120,8 +130,18 @@ def choose_title(ucaptitle: str | None, article_title: str | None, headings: lis
     return None, site_part
 
 
+@lru_cache(maxsize=8192)
+def is_section_name(line: str | None) -> bool:
+    """A site section's name (网站公告, 政务公告, 陇西动态 ...), never a document's title."""
+    t = to_simplified(norm(line)).strip(_SECTION_TRIM)
+    if not t or len(t) > 10 or re.search(r"\d|关于|的|年", t):
+        return False
+    return _SECTION_RE.fullmatch(t) is not None
+
+
 def is_title_like(line: str) -> bool:
     return (6 <= len(line) <= 100 and not line.endswith(_NOT_TITLE_END) and not is_chrome(line)
+            and not is_section_name(line)
             and not is_bare_date(line) and not re.match(r"^[一二三四五六七八九十]+、|^[(（][一二三四五六七八九十]+[)）]", line))
 
 
@@ -130,7 +150,7 @@ def pick_text_title(lines: list[str]) -> str | None:
     (报告/公报/通知...), else the first title-like line."""
     cands = [ln for ln in lines if is_title_like(ln)]
     for ln in cands:
-        if DOC_KEYWORDS_RE.search(ln):
+        if DOC_KEYWORDS_RE.search(to_simplified(ln)):
             return clean_title_tag(ln)[0] or ln
     return (clean_title_tag(cands[0])[0] or cands[0]) if cands else None
 
@@ -139,7 +159,7 @@ def title_before_body(pre_lines: list[str], window: int = 12) -> str | None:
     """On pages whose `<title>` is only the site name (plain county sites), the title is the document-naming
     line closest above the body: scan the lines just before the body container upwards."""
     for line in reversed(pre_lines[-window:]):
-        if is_title_like(line) and DOC_KEYWORDS_RE.search(line):
+        if is_title_like(line) and DOC_KEYWORDS_RE.search(to_simplified(line)):
             return squash(line)
     return None
 
