@@ -4,7 +4,7 @@ whichever of them reads it."""
 
 from __future__ import annotations
 
-from . import Page
+from . import Page, bodytype
 from .attachments import AttachmentText, attachment_name, is_attachment_url, merge_text
 from .classify import classify, report_year
 from .regions import resolve_region
@@ -44,8 +44,9 @@ def document_fields(page: Page | None, attachments: list[AttachmentText], *, url
     if from_attachments or not page_text:
         doc_type = classify(title, text)
         year = report_year(title, text, published) if doc_type in ("annual_report", "interpretation") else None
-        if not region:
-            region, adcode = resolve_region(title, text, source=source, site_name=site_name, url=url)
+        if not region:  # the attachment's signature names the issuer, as a page's does (crawler.extract.analyse)
+            signer = bodytype.signature(bodytype.read_body(text))[0] if text else None
+            region, adcode = resolve_region(title, text, source=source, site_name=site_name, url=url, signer=signer)
     return {
         "title": title, "text": text, "published_at": published, "source": source, "author": author,
         "region": region, "adcode": adcode, "report_year": year, "doc_type": doc_type, "site_name": site_name,
