@@ -234,6 +234,9 @@ def _want(found: FileRecord) -> str | None:
         return "record of no web page"
     if found.record_type == "response" and found.status != 200:
         return f"HTTP {found.status} response"
+    ctype = (found.content_type or "").split(";")[0].strip().lower()
+    if found.record_type != "revisit" and ctype and not ctype.startswith((*_PAGE_TYPES, *_FILE_TYPES)):
+        return f"not a page ({ctype})"  # images, scripts, styles: most of a browser crawl, never indexed
     return "indexed"  # the first pass only indexes; payloads are read by offset
 
 
