@@ -50,6 +50,7 @@ class AlertSettings:
     urls: tuple[str, ...] = ()
     alert_on_baseline: bool = False
     alert_on_update: bool = False
+    alert_on_reclassified: bool = False  # a report found only by `govwatch reextract` is listed, not sent
     # retries: the wait after the n-th failed attempt is backoff_base * 2**(n-1), at most max_backoff; after
     # max_attempts the delivery is `failed` (`govwatch alerts retry` puts it back). The defaults keep retrying
     # for ~44 hours (see `retry_window`), so an outage over a night or a weekend day loses nothing
@@ -75,6 +76,19 @@ def retry_window(settings: AlertSettings) -> float:
 @dataclass(frozen=True)
 class DedupeSettings:
     threshold: float = 0.6  # estimated Jaccard similarity of character 5-grams above which bodies merge (see crawler.corpus.dedupe)
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    dir: str = "archive"  # WARC files of every fetched page; relative to the database's folder; "off": none
+    max_file_bytes: int = 1_000_000_000  # a WARC file is closed and the next begun at this size
+
+    def directory(self, db_path: str | Path | None) -> Path | None:
+        """The archive directory of the database at `db_path` (None when the archive is off)."""
+        if self.dir == "off":
+            return None
+        path = Path(self.dir).expanduser()
+        return path if path.is_absolute() else Path(db_path or ".").resolve().parent / path
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,7 @@ class Config:
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     portals: tuple[Portal, ...] = ()
 
     def portal(self, portal_id: str) -> Portal:
@@ -120,7 +135,8 @@ class Config:
         return [self.portal(pid) for pid in portal_ids]
 
 
-_SECTIONS = {"crawl": CrawlSettings, "alerts": AlertSettings, "dedupe": DedupeSettings}
+_SECTIONS = {"crawl": CrawlSettings, "alerts": AlertSettings, "dedupe": DedupeSettings,
+             "archive": ArchiveSettings}
 # the accepted range of each numeric [crawl] key (None: no upper bound); 0 pages, bytes or seconds would
 # make every crawl fail in a way that looks like the portal's fault
 _CRAWL_RANGES = {
@@ -168,7 +184,7 @@ def parse_config(raw_text: str, path: str | Path | None = None, *, check_channel
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(f"{locate.key(key)}: unknown top-level key {key!r} "
-                          f"(expected: [crawl], [alerts], [dedupe], [[portal]])")
+                          f"(expected: [crawl], [alerts], [dedupe], [archive], [[portal]])")
     sections = {name: _section(cls, data.get(name, {}), f"[{name}]", locate) for name, cls in _SECTIONS.items()}
     portal_tables = data.get("portal", [])
     if not isinstance(portal_tables, list):
@@ -213,6 +229,12 @@ def _section(cls, table, label: str, locate: "_Locator"):
         raise ConfigError(f"{locate.key('threshold')}: threshold must be in (0, 1]")
     if isinstance(settings, AlertSettings):
         _check_alert_settings(settings, locate)
+    if isinstance(settings, ArchiveSettings):
+        if not settings.dir.strip():
+            raise ConfigError(f"{locate.key('dir')}: [archive] dir must be a folder or \"off\"")
+        if settings.max_file_bytes < 1024 * 1024:
+            raise ConfigError(f"{locate.key('max_file_bytes')}: [archive] max_file_bytes must be at least "
+                              "1048576 (1 MiB)")
     return settings
 
 
@@ -446,11 +468,14 @@ KEY_HELP = {
         "max_list_pages": "list pages followed per column in one crawl",
         "retry_times": "retries of a failed request (timeouts, 5xx), with backoff",
         "max_list_items": "items taken from one list page; more are cut, with a warning",
+        "processes": "crawl processes `govwatch watch` runs at once (0: one per CPU)",
+        "batch_size": "portals one crawl process of `govwatch watch` crawls at most",
     },
     "alerts": {
         "urls": "Apprise URLs every alert goes to (examples below); empty: alerts stay in the database",
         "alert_on_baseline": "also alert on what a portal's first crawl finds (otherwise a silent baseline)",
         "alert_on_update": "alert when a known report changes substantially",
+        "alert_on_reclassified": "also send reports found only by `govwatch reextract` (otherwise listed, not sent)",
         "max_attempts": "delivery attempts per channel before an alert counts as failed",
         "backoff_base": "seconds before the first retry; doubles with every failed attempt",
         "max_backoff": "longest wait between two attempts, in seconds (the defaults retry for ~44 hours)",
@@ -460,6 +485,10 @@ KEY_HELP = {
     },
     "dedupe": {
         "threshold": "similarity (0..1] of two bodies above which they are copies of one document",
+    },
+    "archive": {
+        "dir": "WARC files of every fetched page and attachment, beside the database unless absolute; \"off\": none",
+        "max_file_bytes": "a WARC file is closed and the next begun at this size (>= 1 MiB)",
     },
     "portal": {
         "id": "unique; used in CLI flags and the database",

@@ -59,7 +59,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # process_response runs from high to low numbers: see challenge pages before retry (550)
     "crawler.middlewares.BlockDetectionMiddleware": 585,
+    # after decompression (590), block detection and retry: the final, decoded answer is archived
+    "crawler.crawl.archiving.WarcArchiveMiddleware": 545,
 }
+# WARC archive of detail pages and attachments: a folder or "off"; None takes `[archive] dir` of the config
+GOVWATCH_ARCHIVE_DIR = None
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 # Left out of the lists, not set to None: Scrapy imports every listed extension, None or not, to normalise
 # the lists, and these two pull in twisted.conch and aiohttp (~0.1 s of every crawl process) for sockets a

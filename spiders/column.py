@@ -32,9 +32,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.config import Portal, load_config
-from crawler.crawl.attachments import (AttachmentText, attachment_name, cap_text, extract_attachment,
-                                       is_attachment_url, merge_text)
+from crawler.crawl.archiving import archived
 from crawler.crawl.fetchstate import ROBOTS_DISALLOWED, SCHEDULED, FetchState, content_hash
+from crawler.extract.attachments import AttachmentText, attachment_name, extract_attachment, is_attachment_url
 from crawler.middlewares import BlockedPage, OffsiteRequest, SuspiciousPage
 from crawler.settings import config_settings
 from crawler.urls import canonicalize
@@ -437,49 +437,31 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
     async def _document(self, response) -> dict | None:
         """The document of a detail page (with its attachments' text), or None when it has none."""
         from crawler.extract import ExtractError, analyse
-        from crawler.extract.classify import classify, report_year
-        from crawler.extract.regions import resolve_region
+        from crawler.extract.document import document_fields
 
         meta = response.meta
         portal_id, entry = meta["portal_id"], meta["entry"]
         portal = self.portals[portal_id]
         ctype = header(response, "Content-Type") or ""
-        if meta.get("is_document") or (is_attachment_url(response.url) and "html" not in ctype.lower()):
-            att = extract_attachment(response.url, attachment_name(response.url, entry.title), response.body, ctype)
-            record_title, page_text, published, site_name = entry.title, "", entry.date, None
-            region = adcode = source = author = None
-            attachments, passing = [att], []
+        is_file = bool(meta.get("is_document") or (is_attachment_url(response.url) and "html" not in ctype.lower()))
+        records = archived(response, "file" if is_file else "page")  # its WARC records (archive on)
+        if is_file:
+            page, passing = None, []
+            attachments = [extract_attachment(response.url, attachment_name(response.url, entry.title),
+                                              response.body, ctype)]
         else:
-            encoding = charset(ctype)
             try:
-                analysed = analyse(response.body, response.url, charset=encoding)
+                page = analyse(response.body, response.url, charset=charset(ctype))
             except ExtractError as exc:
                 self.note_not_stored(portal_id, entry.url, f"{response.url}: {exc}")
                 return None
-            record = analysed.record
-            record_title = record.title or entry.title
-            page_text, published, site_name = record.text, record.published_at or entry.date, analysed.site_name
-            region, adcode, source, author = record.region, record.adcode, record.source, record.author
-            attachments, passing = await self._attachments(portal, response, analysed.attachments)
-        text, sources, from_attachments = merge_text(page_text, attachments)
-        text, truncated = cap_text(text, self._setting("GOVWATCH_MAX_DOCUMENT_CHARS"))
-        if truncated:
-            sources.append({"from": "truncated", "chars": len(text)})
-            logger.warning("portal %s: %s cut to %d characters", portal_id, response.url, len(text))
-        if from_attachments or not page_text:
-            doc_type = classify(record_title, text)
-            year = report_year(record_title, text, published) if doc_type in ("annual_report",
-                                                                              "interpretation") else None
-            if not region:
-                region, adcode = resolve_region(record_title, text, source=source, site_name=site_name,
-                                                url=response.url)
-        else:
-            doc_type, year = record.doc_type, record.report_year
+            attachments, passing = await self._attachments(portal, response, page, records)
+        fields = document_fields(page, attachments, url=response.url, listed_title=entry.title,
+                                 listed_date=entry.date, max_chars=self._setting("GOVWATCH_MAX_DOCUMENT_CHARS"))
+        if any(source["from"] == "truncated" for source in fields["text_sources"]):
+            logger.warning("portal %s: %s cut to %d characters", portal_id, response.url, len(fields["text"]))
         document = {
-            "url": response.url, "portal_id": portal_id, "title": record_title, "text": text,
-            "published_at": published, "source": source, "author": author, "region": region, "adcode": adcode,
-            "report_year": year, "doc_type": doc_type, "site_name": site_name,
-            "attachments": [a.as_dict() for a in attachments], "text_sources": sources,
+            "url": response.url, "portal_id": portal_id, **fields, "archive": records,
             "_list_url": entry.url, "_list_entry": entry.fingerprint, "_etag": header(response, "ETag"),
             "_last_modified": header(response, "Last-Modified"), "_content_hash": content_hash(response.body),
         }
@@ -490,17 +472,16 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
             self.note_not_stored(portal_id, entry.url, "; ".join(passing))
         return document
 
-    async def _attachments(self, portal: Portal, response, links) -> tuple[list[AttachmentText], list[str]]:
-        """(the attachments' text, why those that failed for a passing reason failed: a 5xx, a timeout)."""
+    async def _attachments(self, portal: Portal, response, page, records: list[dict]
+                           ) -> tuple[list[AttachmentText], list[str]]:
+        """(the attachments' text, why those that failed for a passing reason failed: a 5xx, a timeout);
+        each answer's WARC records are added to `records`."""
+        from crawler.extract.document import attachment_links
+
         results: list[AttachmentText] = []
         passing: list[str] = []
-        seen: set[str] = set()
         max_bytes = self._setting("GOVWATCH_MAX_ATTACHMENT_BYTES")
-        for url, label in links:
-            name = attachment_name(url, label)
-            if not (is_attachment_url(url) or is_attachment_url(name)) or url in seen:
-                continue  # spreadsheets and OFD files are listed by extraction but hold no report text
-            seen.add(url)
+        for url, name in attachment_links(page):
             if not self.scope_index.allows(portal.id, url):
                 self.note_offsite(portal.id, url)
                 results.append(AttachmentText(url, name, "error", "", "off-site host not fetched"))
@@ -516,6 +497,7 @@ class ColumnSpider(DiscoveryCallbacks, scrapy.Spider):
                 if status == "error" and not (isinstance(exc, IgnoreRequest) and not isinstance(exc, BlockedPage)):
                     passing.append(f"attachment {url}: {text[:200]}")
                 continue
+            records += archived(att_response, "attachment")
             if att_response.status != 200:
                 results.append(AttachmentText(url, name, "error", "", f"HTTP {att_response.status}"))
                 if att_response.status >= 500 or att_response.status in (408, 429):

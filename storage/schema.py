@@ -311,6 +311,31 @@ def m015_watch_schedule(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX watch_schedule_due ON watch_schedule(dispatch_at) WHERE running_since IS NULL")
 
 
+@migrations()
+def m010_archive_captures(db: sqlite_utils.Database) -> None:
+    # Where each document's raw evidence lies in the WARC archive (crawler.corpus.archive): its page (or the
+    # file that is the document) and every attachment fetched with it, one row each, replaced when the
+    # document is fetched again. `warc_file` is relative to the archive directory (an imported WARC's is
+    # absolute); offset and length are those of the gzip member holding the response or resource record.
+    db.execute(
+        """CREATE TABLE captures (
+             document_id INTEGER NOT NULL REFERENCES documents(id),
+             url TEXT NOT NULL,          -- WARC-Target-URI
+             role TEXT NOT NULL,         -- page | file (the document is the file itself) | attachment
+             warc_file TEXT NOT NULL,
+             warc_offset INTEGER NOT NULL,
+             warc_length INTEGER NOT NULL,
+             record_id TEXT,             -- WARC-Record-ID
+             captured_at TEXT,           -- WARC-Date: when the portal served it
+             status INTEGER,             -- HTTP status (NULL for a resource record)
+             content_type TEXT,
+             payload_digest TEXT,        -- WARC-Payload-Digest
+             origin TEXT,                -- crawl | import:<source file>
+             PRIMARY KEY (document_id, url))"""
+    )
+    db.execute("CREATE INDEX captures_file ON captures(warc_file)")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring `db` up to the current schema (idempotent, safe when several processes open a new database at once).
 

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from crawler.crawl import worddoc
-from crawler.crawl.attachments import (AttachmentText, attachment_kind, extract_attachment, is_attachment_url,
+from crawler.extract import worddoc
+from crawler.extract.attachments import (AttachmentText, attachment_kind, extract_attachment, is_attachment_url,
                                  merge_text)
 from crawler.demo.sites import make_docx, make_pdf
 from crawler.extract import analyse

@@ -87,7 +87,7 @@ def test_template_values_follow_the_defaults():
 def test_demo_portals_have_home_pages_that_discover_works_on():
     with PortalServer(build_demo_portals(), port=0, offsite=False) as server:
         for pid in server.portal_ids():
-            best = discover(server.base_url(pid) + "/", delay=0)[0]
+            best = discover(server.base_url(pid) + "/", settings={"DOWNLOAD_DELAY": 0})[0]
             column = server.column_url(pid)
             assert best.url in (column, column.removesuffix("index.html")), (pid, best)
             assert "法治政府" in best.text
@@ -168,7 +168,7 @@ def test_keep_serving_prints_a_config_that_crawls_the_demo_portals(tmp_path):
         config = load_config(tmp_path / "demo.toml")
         assert len(config.portals) == 4
         home = re.search(r"govwatch discover (\S+)", text).group(1)
-        assert "法治政府" in discover(home, delay=0)[0].text
+        assert "法治政府" in discover(home, settings={"DOWNLOAD_DELAY": 0})[0].text
         summary = crawl(tmp_path / "demo.toml", tmp_path / "govwatch.db", timeout=180)
         assert {p.status for p in summary.portals.values()} == {"ok"}, summary.log[-2000:]
         assert sum(p.new_reports for p in summary.portals.values()) == 0  # the demo stored them already

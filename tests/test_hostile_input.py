@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import helpers  # noqa: F401  (repo on sys.path)
-from crawler.crawl.attachments import cap_text, extract_attachment
+from crawler.extract.attachments import cap_text, extract_attachment
 from spiders.adapters import parse_list
 
 pytestmark = pytest.mark.timeout(300)
@@ -55,7 +55,7 @@ MEASURE = """
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (2 * 1024 ** 3, 2 * 1024 ** 3))
 sys.path.insert(0, {repo!r})
-from crawler.crawl.attachments import extract_attachment
+from crawler.extract.attachments import extract_attachment
 data = open(sys.argv[1], "rb").read()
 started = time.process_time()
 result = extract_attachment("http://x.gov.cn/files/report.docx", "report.docx", data)

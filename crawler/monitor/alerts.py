@@ -13,10 +13,14 @@ A *report key* is ``adcode:<adcode>:<year>`` for a report whose region resolved 
   ``alert_on_baseline``; otherwise it writes a ``new_report`` alert (``late_report`` when the report was
   published after its 1 April deadline). The alert's ``dedupe_key`` is ``report:<key>``, unique in the table,
   so a repost, a re-crawl, a restart or the same report on a second portal can never alert twice;
+* for a key never seen, found by re-extracting an archived page (`reextracted`, `govwatch reextract`): a
+  ``reclassified`` alert (same ``dedupe_key``), always listed and delivered only with
+  ``alert_on_reclassified``, so an extractor upgrade that finds old reports never floods the channels;
 * for a known key whose body hash differs: compares the new body with the known version (its MinHash
   signature, kept in ``report_keys.sketch``); below `AlertPolicy.update_similarity` it is an ``updated`` alert
   (``dedupe_key = updated:<key>:<body hash>``), delivered only with ``alert_on_update`` (otherwise stored
-  with ``deliver = 0`` and no delivery rows).
+  with ``deliver = 0`` and no delivery rows). Not after a re-extraction: the portal changed nothing, so the
+  key's known version silently becomes the new extraction.
 
 The outbox
 ----------
@@ -55,6 +59,8 @@ class AlertPolicy:
     urls: tuple[str, ...] = ()
     alert_on_baseline: bool = False
     alert_on_update: bool = False
+    alert_on_reclassified: bool = False
+    quiet: bool = False  # write events, deliver none (imports without --alert)
     update_similarity: float = 0.9  # a changed body at least this similar to the known version is no event
     today: date | None = None  # injectable for tests (deadline checks)
 
@@ -62,15 +68,18 @@ class AlertPolicy:
     def from_settings(cls, settings: AlertSettings | None = None, **overrides) -> "AlertPolicy":
         settings = settings or AlertSettings()
         values = dict(urls=tuple(settings.urls), alert_on_baseline=settings.alert_on_baseline,
-                      alert_on_update=settings.alert_on_update)
+                      alert_on_update=settings.alert_on_update,
+                      alert_on_reclassified=settings.alert_on_reclassified)
         values.update(overrides)
         return cls(**values)
 
     def delivers(self, kind: str, baseline: bool = False) -> bool:
-        if baseline and not self.alert_on_baseline:
+        if self.quiet or (baseline and not self.alert_on_baseline):
             return False
         if kind == "updated":
             return self.alert_on_update
+        if kind == "reclassified":
+            return self.alert_on_reclassified
         return kind in DELIVERED_KINDS
 
     def current_date(self) -> date:
@@ -79,7 +88,7 @@ class AlertPolicy:
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # new_report | late_report | updated
+    kind: str  # new_report | late_report | updated | reclassified
     key: str
     document_id: int
     alert_id: int | None  # None: nothing stored (silent baseline) or the alert existed already
@@ -186,9 +195,10 @@ def is_late(report_year: int, published_at, today: date) -> bool:
 
 
 def on_document_stored(db: sqlite_utils.Database, document_id: int, *, created: bool, changed: bool,
-                       policy: AlertPolicy | None = None) -> Event | None:
+                       policy: AlertPolicy | None = None, reextracted: bool = False) -> Event | None:
     """Decide whether the document just stored is a new report, an update or nothing; write the alert row
-    (and its delivery rows) in the caller's transaction. Returns the event, or None."""
+    (and its delivery rows) in the caller's transaction. Returns the event, or None. `reextracted`: the
+    document was changed by extracting its archived page again (a new report is `reclassified`)."""
     policy = policy or AlertPolicy()
     if not (created or changed):
         return None
@@ -220,11 +230,17 @@ def on_document_stored(db: sqlite_utils.Database, document_id: int, *, created: 
                 "portal_id": row["portal_id"],
             })
             kind = "late_report" if is_late(row["report_year"], row["published_at"], today) else "new_report"
-            if baseline and not policy.alert_on_baseline:
+            if reextracted:
+                kind = "reclassified"
+            elif baseline and not policy.alert_on_baseline:
                 return Event(kind, key, document_id, None, baseline=True, deliver=False)
             info["deadline"] = deadline(row["report_year"]).isoformat()
             return _write_alert(db, policy, kind, f"report:{key}", info, key=key, baseline=baseline)
         if known["content_hash"] == row["content_hash"]:
+            return None
+        if reextracted:
+            db.execute("UPDATE report_keys SET content_hash = ?, sketch = ? WHERE key = ?",
+                       [row["content_hash"], body_sketch, key])
             return None
         known_sketch = known["sketch"]
         if not known_sketch:  # a key recorded before sketches existed: compare with its document

@@ -120,7 +120,8 @@ def _view(url: str) -> tuple[str, tuple[str, ...]]:
 # message text
 
 _HEADS = {"new_report": "【新报告】", "late_report": "【逾期发布】", "updated": "【报告更新】",
-          "missing_digest": "【逾期未公开】", "test": "【测试】"}
+          "missing_digest": "【逾期未公开】", "test": "【测试】",
+          "reclassified": "【新识别的报告】"}
 
 
 def report_line(info: dict) -> str:

@@ -1,5 +1,5 @@
 """Attachment text: PDF (pypdf) and DOCX (streamed from its zip) required; DOC/WPS best effort (the Word
-97-2003 reader in crawler.crawl.worddoc, then antiword / catdoc when installed, else an `unsupported` marker).
+97-2003 reader in crawler.extract.worddoc, then antiword / catdoc when installed, else an `unsupported` marker).
 Also the rule that merges page and attachment text.
 
 Hostile files stay bounded: a zip member is read only when its declared size is not out of proportion to its
@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from crawler.crawl.worddoc import WordDocError, word97_text
+from crawler.extract.worddoc import WordDocError, word97_text
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ ATTACHMENT_EXTENSIONS = ("pdf", "docx", "doc", "wps")
 _EXT = re.compile(r"\.(pdf|docx|doc|wps)(?:$|[?#])", re.I)
 NOTICE_CHARS = 200  # a page body shorter than this is a notice ("详见附件"): the attachment is the document
 MAX_ATTACHMENT_CHARS = 500_000  # a long yearly report is ~30,000 characters
+MAX_DOCUMENT_CHARS = 1_000_000  # of one document, page and attachments (crawler.settings GOVWATCH_MAX_DOCUMENT_CHARS)
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # decompressed bytes read from one zip member
 MAX_RATIO = 100  # declared size / compressed size of a zip member; Word's XML compresses 5-30x
 MAX_PDF_PAGES = 2000
