@@ -18,6 +18,7 @@ DEFAULT_CONFIG = "govwatch.toml"
 PROJECT_URL = "https://github.com/govwatch/govwatch"
 DEFAULT_USER_AGENT = f"govwatch/{__version__} (+{PROJECT_URL})"
 CMS_FAMILIES = ("auto", "trs", "hanweb", "ucap", "json", "generic")
+BACKENDS = ("local", "scrapyd")
 
 
 class ConfigError(ValueError):
@@ -37,6 +38,13 @@ class CrawlSettings:
     max_attachment_bytes: int = 30 * 1024 * 1024
     max_list_pages: int = 50
     retry_times: int = 3
+    # where crawls run: "local" (a crawl process on this machine) or "scrapyd" (jobs on scrapyd_nodes, whose
+    # results this machine stores: crawler.crawl.scrapyd); credentials from SCRAPYD_USERNAME/SCRAPYD_PASSWORD
+    backend: str = "local"
+    scrapyd_nodes: tuple[str, ...] = ()
+    scrapyd_project: str = "govwatch"
+    scrapyd_jobs_per_node: int = 2  # jobs in flight on one node at once
+    scrapyd_node_timeout: int = 60  # seconds a node may not answer before its jobs go to another node
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,7 @@ def _section(cls, table, label: str, locate: "_Locator"):
         if settings.download_delay < 0:
             raise ConfigError(f"{locate.key('download_delay')}: download_delay must be >= 0")
         _check_schedule(settings.schedule, locate.key("schedule"))
+        _check_backend(settings, locate)
     if isinstance(settings, DedupeSettings) and not 0 < settings.threshold <= 1:
         raise ConfigError(f"{locate.key('threshold')}: threshold must be in (0, 1]")
     return settings
@@ -224,6 +233,27 @@ def _check_url(url: str, where: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
         raise ConfigError(f"{where}: malformed URL {url!r} (need http:// or https:// and a host)")
+
+
+def _check_backend(crawl: CrawlSettings, locate: "_Locator") -> None:
+    if crawl.backend not in BACKENDS:
+        raise ConfigError(f"{locate.key('backend')}: backend must be one of {', '.join(BACKENDS)}, got {crawl.backend!r}")
+    for url in crawl.scrapyd_nodes:
+        where = f"{locate.key('scrapyd_nodes')}: [crawl] scrapyd_nodes"
+        _check_url(url, where)
+        if urlsplit(url).username or urlsplit(url).password:
+            raise ConfigError(f"{where}: {urlsplit(url).hostname}: no credentials in node URLs "
+                              "(set SCRAPYD_USERNAME and SCRAPYD_PASSWORD in the environment)")
+    if crawl.backend == "scrapyd" and not crawl.scrapyd_nodes:
+        raise ConfigError(f"{locate.key('backend')}: backend = \"scrapyd\" needs [crawl] scrapyd_nodes "
+                          "(e.g. [\"http://127.0.0.1:6800\"])")
+    if crawl.scrapyd_jobs_per_node < 1:
+        raise ConfigError(f"{locate.key('scrapyd_jobs_per_node')}: scrapyd_jobs_per_node must be >= 1")
+    if crawl.scrapyd_node_timeout < 1:
+        raise ConfigError(f"{locate.key('scrapyd_node_timeout')}: scrapyd_node_timeout must be >= 1")
+    if not _ID_PATTERN.match(crawl.scrapyd_project):
+        raise ConfigError(f"{locate.key('scrapyd_project')}: scrapyd_project {crawl.scrapyd_project!r} must be "
+                          "letters, digits, '_', '-' or '.'")
 
 
 def _check_schedule(value: str, where: str) -> None:
