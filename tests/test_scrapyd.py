@@ -110,3 +110,81 @@ def test_two_nodes_split_the_portals_and_everything_is_stored_once(two_nodes, po
     assert {rows[pid]["node"] for pid in placed} == {a.url, b.url}
     assert all(rows[pid]["job"] for pid in placed)
     db.conn.close()
+
+
+def test_a_node_killed_mid_job_its_portals_finish_on_the_other(portals, local_corpus, tmp_path):
+    import threading
+
+    with ScrapydNode(tmp_path / "c") as c, ScrapydNode(tmp_path / "d") as d:
+        # slow enough that the job is still crawling when its node dies
+        config = write_config(portals, tmp_path / "govwatch.toml", [c.url, d.url], download_delay=0.4,
+                              scrapyd_node_timeout=3)
+        db_path = tmp_path / "controller.db"
+        result = {}
+        db = connect(db_path)  # created (migrated) before the crawl thread opens it
+        crawler = threading.Thread(target=lambda: result.update(summary=crawl(config, db_path, timeout=180)))
+        crawler.start()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            rows = db.execute("SELECT state FROM scrapyd_jobs WHERE node = ?", [c.url]).fetchall()
+            if any(state == "running" for (state,) in rows):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("no job started on the first node")
+        time.sleep(1.5)
+        c.kill()
+        crawler.join(timeout=180)
+        assert not crawler.is_alive()
+        summary = result["summary"]
+        assert {p.status for p in summary.portals.values()} == {"ok"}, summary.rows()
+        assert c.url in summary.nodes[c.url] and "mid-job" in summary.nodes[c.url]
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert corpus(db_path) == local_corpus  # nothing lost, nothing stored twice, one alert per report
+        states = dict(db.execute("SELECT node, group_concat(state) FROM scrapyd_jobs GROUP BY node").fetchall())
+        assert "abandoned" in states[c.url] and "ingested" not in states[c.url]
+        assert set(states[d.url].split(",")) == {"ingested"}
+        killed = db.execute("SELECT count(*) FROM crawl_runs WHERE node = ? AND status = 'killed'", [c.url]).fetchone()[0]
+        assert killed >= 1
+        assert {r[0] for r in db.execute("SELECT node FROM scrapyd_assignments")} == {d.url}
+        db.conn.close()
+
+
+def test_wrong_credentials_and_a_node_down_the_crawl_goes_on(portals, local_corpus, tmp_path, monkeypatch):
+    from scrapyd_nodes import free_port
+
+    locked_env = dict(os.environ, SCRAPYD_USERNAME="govwatch", SCRAPYD_PASSWORD="node-secret-1")
+    down = f"http://127.0.0.1:{free_port()}"
+    with ScrapydNode(tmp_path / "locked", env=locked_env) as locked, ScrapydNode(tmp_path / "open") as open_node:
+        monkeypatch.setenv("SCRAPYD_USERNAME", "govwatch")
+        monkeypatch.setenv("SCRAPYD_PASSWORD", "wrong-secret-2")
+        config = write_config(portals, tmp_path / "govwatch.toml", [locked.url, down, open_node.url])
+        summary = crawl(config, tmp_path / "controller.db", timeout=120)
+        assert {p.status for p in summary.portals.values()} == {"ok"}, summary.rows()
+        assert corpus(tmp_path / "controller.db") == local_corpus
+        problem = summary.nodes[locked.url]
+        assert problem.startswith(locked.url) and "401" in problem and "SCRAPYD_PASSWORD" in problem
+        assert "node-secret-1" not in problem + summary.log and "wrong-secret-2" not in problem + summary.log
+        assert summary.nodes[down].startswith(down) and "does not answer" in summary.nodes[down]
+        assert summary.nodes[open_node.url] is None
+
+        # no node usable at all: nothing can run, one line naming the nodes
+        only_bad = write_config(portals, tmp_path / "bad.toml", [locked.url, down])
+        with pytest.raises(CrawlError) as failure:
+            crawl(only_bad, tmp_path / "other.db", timeout=60)
+        message = str(failure.value)
+        assert locked.url in message and down in message and "secret" not in message
+
+
+def test_egg_deployment_on_a_node_without_govwatch(portals, tmp_path):
+    python = egg_python(tmp_path / "venv")
+    with ScrapydNode(tmp_path / "eggnode", python=python) as node:
+        output = deploy_egg(node.url, tmp_path / "src")
+        assert '"spiders": 2' in output, output
+        config = write_config(portals, tmp_path / "govwatch.toml", [node.url])
+        summary = crawl(config, tmp_path / "controller.db", ["trs"], timeout=120)
+        assert summary.portals["trs"].status == "ok", summary.rows()
+        assert summary.portals["trs"].new_reports >= 1
+        back = json.loads((node.directory / "items" / "govwatch" / "column_job").glob("*.jl").__next__()
+                          .read_text(encoding="utf-8").splitlines()[0])
+        assert ".egg" in back["code"]  # the deployed egg ran, not a copy of the checkout

@@ -125,9 +125,13 @@ def start_node(directory: str | os.PathLike, *, bind: str | None = None, port: i
         raise NodeStartError(f"cannot start scrapyd: {exc}") from None
 
 
-def wait_ready(url: str, process: subprocess.Popen | None = None, *, timeout: float = 30.0) -> dict:
-    """Wait until the node at `url` answers daemonstatus.json; NodeStartError after `timeout`."""
-    client = NodeClient(url, timeout=2.0)
+def wait_ready(url: str, process: subprocess.Popen | None = None, *, timeout: float = 30.0,
+               env: dict | None = None) -> dict:
+    """Wait until the node at `url` answers daemonstatus.json (with the credentials of `env`, by default this
+    process's environment); NodeStartError after `timeout`."""
+    env = os.environ if env is None else env
+    client = NodeClient(url, timeout=2.0, username=env.get("SCRAPYD_USERNAME", ""),
+                        password=env.get("SCRAPYD_PASSWORD", ""))
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:
