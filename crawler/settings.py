@@ -59,17 +59,17 @@ ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 # crawl never opens
 _NO_LISTENERS = ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl")
 EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items() if path not in _NO_LISTENERS}
+# The crawl's portals and crawl_runs rows, written on spider open/close whoever runs the spider
+EXTENSIONS = {"crawler.crawl.runs.RunBookkeeping": 500}
 # Scrapy re-parses a callback's source to warn about `return value` in generators; ours are tested instead
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
 
-def build_settings(config: Config, *, db_path: str | None = None, overrides: dict | None = None) -> dict:
-    """The Scrapy settings of a crawl of `config` (a dict for `CrawlerProcess(settings=...)`)."""
-    import crawler.settings as defaults
-
-    settings = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper() and name[0] != "_"}
+def config_settings(config: Config) -> dict:
+    """The Scrapy settings that a govwatch config's `[crawl]` table sets. The column spider applies them at
+    Scrapy's "spider" priority, so they hold under every runner and `scrapy crawl -s NAME=VALUE` still wins."""
     crawl = config.crawl
-    settings.update(
+    return dict(
         USER_AGENT=crawl.user_agent,
         ROBOTSTXT_OBEY=crawl.obey_robots,
         DOWNLOAD_DELAY=crawl.download_delay,
@@ -83,6 +83,14 @@ def build_settings(config: Config, *, db_path: str | None = None, overrides: dic
         RETRY_TIMES=crawl.retry_times,
         GOVWATCH_RETRY_BACKOFF=2.0 if crawl.download_delay > 0 else 0.2,
     )
+
+
+def build_settings(config: Config, *, db_path: str | None = None, overrides: dict | None = None) -> dict:
+    """The Scrapy settings of a crawl of `config` (a dict for `CrawlerProcess(settings=...)`)."""
+    import crawler.settings as defaults
+
+    settings = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper() and name[0] != "_"}
+    settings.update(config_settings(config))
     if db_path:
         settings["GOVWATCH_DB"] = str(db_path)
     if config.path:

@@ -4,6 +4,9 @@ pipeline. Incremental: conditional list requests, known list entries are not ref
 first list page that holds only known items (after the portal's baseline crawl).
 
     scrapy crawl column -a config=govwatch.toml -a portals=trs,hanweb -a db=govwatch.db
+
+Self-sufficient under any runner: it applies the config's `[crawl]` settings itself, and the run bookkeeping
+(`crawler.crawl.runs.RunBookkeeping`, an extension in the project settings) gives it its run ids.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from crawler.config import Portal, load_config
 from crawler.crawl.attachments import AttachmentText, attachment_name, extract_attachment, is_attachment_url, merge_text
 from crawler.crawl.fetchstate import ROBOTS_DISALLOWED, FetchState, content_hash
 from crawler.middlewares import BlockedPage
+from crawler.settings import config_settings
 from crawler.urls import canonicalize
 from spiders.adapters import ListEntry, PageRequest, parse_list
 from spiders.adapters.common import FILE_HREF
@@ -90,6 +94,9 @@ class ColumnSpider(scrapy.Spider):
         kwargs.setdefault("db", crawler.settings.get("GOVWATCH_DB"))
         kwargs.setdefault("config", crawler.settings.get("GOVWATCH_CONFIG"))
         spider = super().from_crawler(crawler, *args, **kwargs)
+        # the config's [crawl] table under every runner (Scrapy reads settings after the spider is made);
+        # `scrapy crawl -s NAME=VALUE` sets the "cmdline" priority, above "spider", and still wins
+        crawler.settings.setdict(config_settings(spider.config), priority="spider")
         crawler.signals.connect(spider._on_request, signal=signals.request_reached_downloader)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         spider._open_db()

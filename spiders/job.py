@@ -43,12 +43,9 @@ class ColumnJobSpider(ColumnSpider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        # the column spider applies the scratch config's [crawl] settings; the job's batch settings go over them,
+        # at the same priority (`-s` still wins)
         spider = super().from_crawler(crawler, *args, **kwargs)
-        from crawler.settings import build_settings
-
-        # the job's [crawl] settings and batch settings, at the spider's priority (`-s` still wins)
-        derived = build_settings(spider.config)
-        crawler.settings.setdict({key: derived[key] for key in _CONFIG_SETTINGS}, priority="spider")
         crawler.settings.setdict(spider.payload_settings, priority="spider")
         return spider
 
@@ -63,8 +60,3 @@ class ColumnJobSpider(ColumnSpider):
             self.db.conn.close()
             self.db = None
 
-
-# the Scrapy settings a govwatch config's [crawl] table decides (crawler.settings.build_settings)
-_CONFIG_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "DOWNLOAD_DELAY", "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_START_DELAY",
-                    "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_MAXSIZE", "GOVWATCH_MAX_PAGE_BYTES",
-                    "GOVWATCH_MAX_ATTACHMENT_BYTES", "GOVWATCH_MAX_LIST_PAGES", "RETRY_TIMES", "GOVWATCH_RETRY_BACKOFF")

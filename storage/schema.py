@@ -263,8 +263,38 @@ def m011_portal_registry(db: sqlite_utils.Database) -> None:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Bring `db` up to the current schema (idempotent)."""
-    migrations.apply(db)
+    """Bring `db` up to the current schema (idempotent, safe when several processes open a new database at once).
+
+    The check and the migrations run in one IMMEDIATE transaction: a second process waits for the write lock
+    (the connection's busy timeout) and then finds nothing pending. Without it, both read "m001 pending", and
+    the loser of the race to upgrade its read lock died with "database is locked" inside the migrations.
+    """
+    if not migrations.pending(db):
+        return  # the usual case: no write lock taken on open
+    conn = db.conn
+    if conn.in_transaction:
+        migrations.apply(db)
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        migrations.apply(db)  # re-reads what is applied, now under the lock; each migration is a savepoint
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@migrations()
+def m009_crawl_run_process(db: sqlite_utils.Database) -> None:
+    # Which process ran a crawl, and what it logged. A run left `running` is closed as `killed` once its process
+    # is gone: same host, and the pid with the start time it had (pids are reused), no longer alive. The log's
+    # path and its last lines say why a run failed after the crawl process and its stderr are gone.
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN host TEXT")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN pid_started TEXT")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN log_file TEXT")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN log_tail TEXT")
+    db.execute("CREATE INDEX crawl_runs_status ON crawl_runs(status)")
 
 
 @migrations()
@@ -294,4 +324,3 @@ def m014_scrapyd_jobs(db: sqlite_utils.Database) -> None:
     db["scrapyd_assignments"].create({"portal_id": str, "node": str, "assigned_at": str}, pk="portal_id")
     db.execute("ALTER TABLE crawl_runs ADD COLUMN node TEXT")  # the scrapyd node that crawled the run
     db.execute("ALTER TABLE crawl_runs ADD COLUMN job_id TEXT")  # its scrapyd job
-

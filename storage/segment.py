@@ -19,11 +19,14 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Callable
 
 BACKENDS = ("rjieba", "jieba")
-DICTIONARY = Path(__file__).with_name("dictionary.txt")
+# importlib.resources, not a file path: inside a zipped egg (scrapyd) there is no file
+DICTIONARY = files("storage") / "dictionary.txt"
 _lock = threading.Lock()
 _segmenter: Segmenter | None = None
 _PUNCT_OR_SPACE = re.compile(r"^[\s\W_]+$")
@@ -50,7 +53,7 @@ class Segmenter:
         return out
 
 
-def domain_terms(path: Path = DICTIONARY) -> list[tuple[str, int]]:
+def domain_terms(path: Path | Traversable = DICTIONARY) -> list[tuple[str, int]]:
     """(word, frequency) pairs of the domain dictionary; `#` starts a comment line."""
     terms = []
     for line in path.read_text(encoding="utf-8").splitlines():

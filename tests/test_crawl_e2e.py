@@ -287,7 +287,7 @@ def test_cli_crawl_status_reports(site, tmp_path):
     result = subprocess.run(env_cmd + ["crawl", "--config", str(site["config"]), "--db", str(tmp_path / "c.db"),
                                        "--portal", "rs412", "-q"], capture_output=True, text=True,
                             cwd=helpers.REPO, timeout=120)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # a blocked portal: exit code 4 (see --fail-on)
     assert "blocked" in result.stdout
     result = subprocess.run(env_cmd + ["reports", "--db", str(site["db_path"]), "--json"], capture_output=True,
                             text=True, cwd=helpers.REPO)

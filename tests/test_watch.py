@@ -95,8 +95,12 @@ def test_status_shows_next_run(tmp_path):
     s.start(paused=True)
     sync_jobs(s, config(("a", None)), "gw.toml", db_path)
     s.shutdown(wait=False)
-    [row] = status(db)
+    from crawler.crawl.daemonlock import daemon_lock
+
+    with daemon_lock(db_path):  # next runs are shown while a daemon runs on the database, and only then
+        [row] = status(db)
     assert row["next_run"] and row["next_run"].endswith("+00:00")
+    assert status(db)[0]["next_run"] is None
 
 
 def test_crawl_job_never_raises_and_records_failure(tmp_path):

@@ -163,5 +163,10 @@ def watch(config_path: str, db_path: str, verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
-    do_watch(config_path, db_path)
+    from crawler.crawl.daemonlock import DaemonRunning
+
+    try:
+        do_watch(config_path, db_path)
+    except DaemonRunning as exc:
+        raise click.ClickException(str(exc)) from None
 

@@ -36,6 +36,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawler.crawl.daemonlock import daemon_lock
 from storage import sqlite3
 
 log = logging.getLogger("govwatch.watch")
@@ -293,6 +294,11 @@ def watch(config_path: str, db_path: str, *, stop: threading.Event | None = None
     from crawler.config import load_config
 
     config = load_config(config_path)
+    with daemon_lock(db_path):  # one daemon per database: a second one raises DaemonRunning naming the first
+        return _watch(config, config_path, db_path, stop=stop, install_signals=install_signals)
+
+
+def _watch(config, config_path: str, db_path: str, *, stop: threading.Event | None, install_signals: bool) -> dict:
     scheduler = build_scheduler(db_path)
     config = _registry_config(db_path, config)
     stop = stop or threading.Event()

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 __all__ = ["Division", "division", "divisions", "full_name", "resolve_region", "to_simplified", "simplified_chars",
            "strip_glosses"]
 
-DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "divisions.csv"
+# read through importlib.resources, not a file path: inside a zipped egg (scrapyd) there is no file
+DATA_FILE = files("crawler") / "data" / "divisions.csv"
 
 
 @dataclass(frozen=True, slots=True)
