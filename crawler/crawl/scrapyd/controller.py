@@ -82,12 +82,13 @@ class JobState:
 class NodesSummary:
     """The same shape as `crawler.crawl.runner.CrawlSummary` (the runner returns it as it is)."""
 
-    status: str  # ok | stopped | error
+    status: str  # ok | stopped | interrupted
     returncode: int | None
     duration: float
     portals: dict[str, PortalResult] = field(default_factory=dict)
-    log: str = ""
+    log: str = ""  # the controller's lines (what went where, nodes that failed)
     error: str | None = None
+    log_file: str | None = None
     nodes: dict[str, str | None] = field(default_factory=dict)  # node URL -> its problem, None when healthy
 
     def rows(self) -> list[dict]:
@@ -96,9 +97,12 @@ class NodesSummary:
 
 def crawl_on_nodes(config_path, db_path, portal_ids: list[str] | None = None, *, timeout: float | None = None,
                    progress=None, stop=None, settings: dict | None = None, poll: float = POLL_SECONDS,
-                   stop_grace: float = STOP_GRACE) -> NodesSummary:
+                   stop_grace: float = STOP_GRACE, log_file=None) -> NodesSummary:
     """Crawl the portals (all when `portal_ids` is empty) on the config's `scrapyd_nodes`; see the module
-    docstring. Raises DispatchError when no node can be used or the config/database cannot be read."""
+    docstring. The controller's lines go to `log_file` too (each job's own log stays on its node, at
+    `<node>/logs/<project>/column_job/<job>.log`). KeyboardInterrupt (the CLI's SIGTERM and Ctrl-C) stops
+    the crawl like `stop`, and the summary says `interrupted`. Raises DispatchError when no node can be used
+    or the config/database cannot be read."""
     from crawler.registry import RegistryError, select_portals, sync_config
 
     try:
@@ -113,10 +117,20 @@ def crawl_on_nodes(config_path, db_path, portal_ids: list[str] | None = None, *,
         raise DispatchError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - sqlite3 errors on a read-only file etc.
         raise DispatchError(f"database {db_path}: {exc}") from None
+    handler = None
+    if log_file:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
     try:
-        return Controller(db, config, portals, timeout=timeout or config.crawl.timeout, progress=progress,
-                          stop=stop, settings=settings, poll=poll, stop_grace=stop_grace).run()
+        summary = Controller(db, config, portals, timeout=timeout or config.crawl.timeout, progress=progress,
+                             stop=stop, settings=settings, poll=poll, stop_grace=stop_grace).run()
+        summary.log_file = str(log_file) if log_file else None
+        return summary
     finally:
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
         db.conn.close()
 
 
@@ -149,27 +163,32 @@ class Controller:
             raise DispatchError(f"no scrapyd node can be used: {problems}")
         todo = [pid for pid in self.portals if pid not in adopted]
         self._place(todo)
-        stopped = False
-        while self._busy():
-            if self.stop is not None and self.stop.is_set():
-                self._cancel_all()
-                stopped = True
-                break
-            for node in self.nodes.values():
-                self._dispatch(node)
-            time.sleep(self.poll)
-            for node in self.nodes.values():
-                for job in list(node.jobs):
-                    self._follow(job)
-        status = "stopped" if stopped else "ok"
+        status = "ok"
+        try:
+            while self._busy():
+                if self.stop is not None and self.stop.is_set():
+                    status = "stopped"
+                    break
+                for node in self.nodes.values():
+                    self._dispatch(node)
+                time.sleep(self.poll)
+                for node in self.nodes.values():
+                    for job in list(node.jobs):
+                        self._follow(job)
+        except KeyboardInterrupt as exc:
+            status = "interrupted"
+            self._say(f"crawl stopped by {getattr(exc, 'signal_name', 'SIGINT')}: cancelling the jobs", logging.WARNING)
+        if status != "ok":
+            self._cancel_all()
+        stopped = status != "ok"
         for pid in self.portals:
             if pid not in self.results:
                 self.results[pid] = PortalResult(pid, None, "killed" if stopped else "error",
                                                  "crawl stopped before the portal was dispatched" if stopped
                                                  else self._no_node_reason())
         return NodesSummary(status, 0, time.monotonic() - self.started,
-                            {pid: self.results[pid] for pid in self.portals}, "\n".join(self.lines), None,
-                            {url: n.problem for url, n in self.nodes.items()})
+                            portals={pid: self.results[pid] for pid in self.portals}, log="\n".join(self.lines),
+                            nodes={url: n.problem for url, n in self.nodes.items()})
 
     def _busy(self) -> bool:
         return any(self.queues[url] and node.healthy for url, node in self.nodes.items()) or \
@@ -359,14 +378,14 @@ class Controller:
 
     def _ingest(self, job: JobState, back) -> None:
         results = ingest_job(self.db, job.job_id, back, policy=self.policy, threshold=self.config.dedupe.threshold,
-                             node=job.node.url)
+                             node=job.node.url, alert_on_baseline=self.config.alerts.alert_on_baseline)
         job.node.jobs.remove(job)
         if results is None:
             return
         for pid, result in results.items():
             self.results[pid] = result
             self._emit({"event": "done", "portal": pid, "run_id": result.run_id, "node": job.node.url,
-                        "job": job.job_id, **_event(result)})
+                        "job": job.job_id, **_event(result), "baseline_reports": result.baseline_reports})
         self._say(f"job {job.job_id} on {job.node.url}: ingested {len(back.documents)} documents of "
                   f"{len(job.portals)} portals")
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from crawler.corpus.ingest import store_document
 from crawler.corpus.job import Job
 from crawler.crawl.fetchstate import FetchState
+from crawler.crawl.runs import finish_run, silent_baseline_reports
 from crawler.crawl.scrapyd.jobs import HandBack
 from storage import now_iso, transaction
 
@@ -40,6 +41,7 @@ class PortalResult:
     new_reports: int = 0
     errors: int = 0
     family: str | None = None
+    baseline_reports: int | None = None  # set when this run completed the portal's silent baseline
     error_messages: list[str] = field(default_factory=list)
 
 
@@ -53,7 +55,7 @@ def job_for(item: dict, run_id: int | None) -> Job:
 
 
 def ingest_job(db, job_id: str, back: HandBack, *, policy=None, threshold: float | None = None,
-               node: str | None = None) -> dict[str, PortalResult] | None:
+               node: str | None = None, alert_on_baseline: bool = False) -> dict[str, PortalResult] | None:
     """Store the hand-back of `job_id` (a `scrapyd_jobs` row); None when the job was ingested already."""
     fetch_state = FetchState(db)
     with transaction(db):
@@ -86,7 +88,8 @@ def ingest_job(db, job_id: str, back: HandBack, *, policy=None, threshold: float
             tally = counts[job.doc["portal_id"]]
             tally["new_documents" if result.created else "changed_documents" if result.changed else "same"] += 1
             tally["new_reports"] += int(result.new_report)
-        results = {pid: _finish_run(db, pid, run_id, back, counts[pid], failures[pid], node, job_id)
+        results = {pid: _finish_run(db, pid, run_id, back, counts[pid], failures[pid], node, job_id,
+                                    alert_on_baseline)
                    for pid, run_id in run_ids.items()}
     return results
 
@@ -105,13 +108,13 @@ def _apply_fetch_state(db, rows: list[dict]) -> None:
 
 
 def _finish_run(db, portal_id: str, run_id: int, back: HandBack, counts, failures: list[str], node: str | None,
-                job_id: str) -> PortalResult:
+                job_id: str, alert_on_baseline: bool) -> PortalResult:
     stats = back.runs.get(portal_id) or {}
     close_reason = back.end.get("close_reason", "finished")
     status = stats.get("status") or "error"
-    reason = stats.get("reason")
     errors = int(stats.get("errors") or 0) + len(failures)
     messages = list(stats.get("error_messages") or []) + failures
+    reason = stats.get("reason")
     if back.error:
         status, reason = "error", back.error
     elif not stats:
@@ -128,15 +131,10 @@ def _finish_run(db, portal_id: str, run_id: int, back: HandBack, counts, failure
                           pages=int(stats.get("pages") or 0), new_documents=counts["new_documents"],
                           changed_documents=counts["changed_documents"], new_reports=counts["new_reports"],
                           errors=errors, family=stats.get("family"), error_messages=messages[-5:])
-    now = now_iso()
-    db["crawl_runs"].update(run_id, {"finished_at": now, "status": status, "reason": reason,
-                                     "requests": result.requests, "pages": result.pages,
-                                     "new_documents": result.new_documents, "new_reports": result.new_reports,
-                                     "errors": errors})
-    update = {"status": status if status in ("ok", "blocked", "error") else "error", "reason": reason,
-              "last_crawl_at": now, "last_run_id": run_id, "updated_at": now}
-    if status == "ok":
-        update["baseline_done"] = 1
-    db.execute(f"UPDATE portals SET {', '.join(f'{k} = ?' for k in update)} WHERE id = ?",
-               [*update.values(), portal_id])
+    first = not (db.execute("SELECT baseline_done FROM portals WHERE id = ?", [portal_id]).fetchone() or [0])[0]
+    finish_run(db, run_id, portal_id, status, reason, {
+        "requests": result.requests, "pages": result.pages, "new_documents": result.new_documents,
+        "new_reports": result.new_reports, "errors": errors})
+    if status == "ok" and first and not alert_on_baseline:
+        result.baseline_reports = silent_baseline_reports(db, portal_id)
     return result
