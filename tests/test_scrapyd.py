@@ -188,3 +188,36 @@ def test_egg_deployment_on_a_node_without_govwatch(portals, tmp_path):
         back = json.loads((node.directory / "items" / "govwatch" / "column_job").glob("*.jl").__next__()
                           .read_text(encoding="utf-8").splitlines()[0])
         assert ".egg" in back["code"]  # the deployed egg ran, not a copy of the checkout
+
+
+def test_govwatch_scrapyd_runs_a_node_until_sigterm(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from crawler.crawl.scrapyd.service import wait_ready
+    from scrapyd_nodes import free_port
+
+    govwatch = str(Path(sys.executable).with_name("govwatch"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPYD_")}
+    node = subprocess.Popen([govwatch, "scrapyd", "--dir", str(tmp_path / "n"),
+                             "--port", str(port)], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        status = wait_ready(f"http://127.0.0.1:{port}", node, timeout=60, env=env)
+        assert status["running"] == 0
+        assert (tmp_path / "n" / "scrapyd.conf").exists() and (tmp_path / "n" / "scrapy.cfg").exists()
+        from crawler.crawl.scrapyd.client import NodeClient
+
+        assert "column_job" in NodeClient(f"http://127.0.0.1:{port}", username="", password="").list_spiders("govwatch")
+    finally:
+        node.send_signal(signal.SIGTERM)
+        code = node.wait(timeout=30)
+    output = node.stderr.read()
+    assert code == 0, output
+    assert f"scrapyd node http://127.0.0.1:{port}/ serving project govwatch" in output
+
+    refused = subprocess.run([govwatch, "scrapyd", "--dir", str(tmp_path / "m"),
+                              "--bind", "0.0.0.0"], capture_output=True, text=True, env=env, timeout=60)
+    assert refused.returncode == 1
+    assert "Error: bind address 0.0.0.0 is reachable from other machines: set SCRAPYD_USERNAME" in refused.stderr

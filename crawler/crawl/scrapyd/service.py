@@ -151,3 +151,51 @@ def scrapyd_installed(python: str | None = None) -> bool:
 
         return importlib.util.find_spec("scrapyd") is not None
     return subprocess.run([python, "-c", "import scrapyd"], capture_output=True).returncode == 0
+
+
+def node_address(directory: str | os.PathLike, *, bind: str | None = None, port: int | None = None) -> str:
+    """The URL the node in `directory` listens on (the overrides, else its scrapyd.conf, else scrapyd's defaults)."""
+    parser = configparser.ConfigParser()
+    parser.read(Path(directory) / CONFIG_NAME, encoding="utf-8")
+    bind = bind or os.environ.get("SCRAPYD_BIND_ADDRESS") or parser.get("scrapyd", "bind_address", fallback="127.0.0.1")
+    port = port or os.environ.get("SCRAPYD_HTTP_PORT") or parser.get("scrapyd", "http_port", fallback="6800")
+    return f"http://{bind}:{port}"
+
+
+def serve_node(directory: str | os.PathLike, *, bind: str | None = None, port: int | None = None,
+               project: str = "govwatch", ready=None) -> int:
+    """Run a node in the foreground until SIGTERM/SIGINT, which stop scrapyd (and its crawls) gracefully;
+    returns scrapyd's exit code. `ready(url)` is called once the node answers."""
+    import signal
+
+    if not scrapyd_installed():
+        raise NodeStartError("scrapyd is not installed here: pip install 'govwatch[scrapyd]'")
+    process = start_node(directory, bind=bind, port=port, project=project, log=sys.stderr)
+    url = node_address(directory, bind=bind, port=port)
+
+    stopping = []
+
+    def forward(signum, frame):
+        stopping.append(signum)
+        if process.poll() is None:
+            process.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        if ready is not None:
+            try:
+                wait_ready(url.replace("0.0.0.0", "127.0.0.1"), process, timeout=60)
+            except NodeStartError:
+                if not stopping:
+                    raise
+            else:
+                ready(url)
+        code = process.wait()
+        # twistd ends by the signal it was stopped with: a stop we asked for is a clean exit
+        return 0 if stopping and code in (-signal.SIGTERM, -signal.SIGINT) else code
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
