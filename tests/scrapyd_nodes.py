@@ -111,10 +111,9 @@ def deploy_egg(url: str, source: Path, *, project: str = "govwatch", version: st
     config = (source / "scrapy.cfg").read_text(encoding="utf-8")
     (source / "scrapy.cfg").write_text(config + f"\n[deploy:test]\nurl = {url}/\nproject = {project}\n",
                                        encoding="utf-8")
-    deploy = Path(sys.executable).with_name("scrapyd-deploy")
-    started = time.monotonic()
-    result = subprocess.run([str(deploy), "test", "-v", version], cwd=source, capture_output=True, text=True,
-                            timeout=300)
+    started = time.monotonic()  # scrapyd-deploy is this module's main()
+    result = subprocess.run([sys.executable, "-m", "scrapyd_client.deploy", "test", "-v", version], cwd=source,
+                            capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         raise RuntimeError(f"scrapyd-deploy failed ({time.monotonic() - started:.0f} s): {result.stdout}{result.stderr}")
     return result.stdout + result.stderr

@@ -221,3 +221,31 @@ def test_govwatch_scrapyd_runs_a_node_until_sigterm(tmp_path):
                               "--bind", "0.0.0.0"], capture_output=True, text=True, env=env, timeout=60)
     assert refused.returncode == 1
     assert "Error: bind address 0.0.0.0 is reachable from other machines: set SCRAPYD_USERNAME" in refused.stderr
+
+
+def test_a_controller_killed_mid_crawl_the_next_crawl_collects_its_jobs(two_nodes, portals, local_corpus, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    a, b = two_nodes
+    config = write_config(portals, tmp_path / "govwatch.toml", [a.url, b.url], download_delay=0.3)
+    db_path = tmp_path / "controller.db"
+    db = connect(db_path)
+    govwatch = str(Path(sys.executable).with_name("govwatch"))
+    controller = subprocess.Popen([govwatch, "crawl", "--config", str(config), "--db", str(db_path), "-q"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and db.execute("SELECT count(*) FROM scrapyd_jobs").fetchone()[0] < 2:
+        time.sleep(0.1)
+    controller.send_signal(signal.SIGKILL)  # no chance to cancel or ingest anything
+    controller.wait(timeout=10)
+    jobs = dict(db.execute("SELECT job_id, state FROM scrapyd_jobs").fetchall())
+    assert len(jobs) == 2 and set(jobs.values()) <= {"scheduled", "running"}
+
+    summary = crawl(config, db_path, timeout=120)  # adopts both jobs instead of crawling their portals again
+    assert {p.status for p in summary.portals.values()} == {"ok"}, summary.rows()
+    assert dict(db.execute("SELECT job_id, state FROM scrapyd_jobs").fetchall()) == dict.fromkeys(jobs, "ingested")
+    assert corpus(db_path) == local_corpus
+    assert db.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] == len(portals.portal_ids())
+    db.conn.close()
