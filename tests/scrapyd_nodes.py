@@ -43,7 +43,11 @@ class ScrapydNode:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.log = open(self.directory / "scrapyd.out", "ab")  # noqa: SIM115 - closed in stop()
         self.process = start_node(self.directory, port=self.port, env=self.env, python=self.python, log=self.log)
-        wait_ready(self.url, self.process, timeout=60, env=self.env)
+        try:
+            wait_ready(self.url, self.process, timeout=60, env=self.env)
+        except BaseException:
+            self.stop()  # __exit__ is not called when __enter__ raises
+            raise
         return self
 
     def kill(self) -> None:

@@ -121,7 +121,10 @@ def crawl_on_nodes(config_path, db_path, portal_ids: list[str] | None = None, *,
     if log_file:
         handler = logging.FileHandler(log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.INFO)
         log.addHandler(handler)
+        if log.level == logging.NOTSET:  # the root logger's WARNING would drop the controller's lines
+            log.setLevel(logging.INFO)
     try:
         summary = Controller(db, config, portals, timeout=timeout or config.crawl.timeout, progress=progress,
                              stop=stop, settings=settings, poll=poll, stop_grace=stop_grace).run()
