@@ -311,6 +311,7 @@ def m014_scrapyd_jobs(db: sqlite_utils.Database) -> None:
             "state": str,  # scheduled | running | finished | ingested | failed | abandoned | cancelled
             "reason": str,
             "attempt": int,  # 1 for a first dispatch, 2... for a portal set re-dispatched after a failure
+            "controller": str,  # host:pid:pid start:token of the controller following it (crawler.crawl.scrapyd)
             "dispatched_at": str,
             "started_at": str,
             "finished_at": str,

@@ -223,3 +223,27 @@ def test_backend_keys_are_checked_at_load(text, message):
         parse_config(text, "x.toml")
     assert str(failure.value).startswith(message)
     assert "s3cret" not in str(failure.value)
+
+
+def test_a_job_is_adopted_only_from_a_controller_that_is_gone():
+    import socket
+    import subprocess
+    import sys
+
+    from crawler.crawl.lifeline import process_started
+    from crawler.crawl.scrapyd import controller
+
+    host = socket.gethostname()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert not controller._alive(f"{host}:{gone.pid}:{process_started(os.getpid())}:x")  # dead
+    assert not controller._alive(None)
+    assert not controller._alive(f"{host}:{os.getpid()}:{process_started(os.getpid())}:old")  # ended in this process
+    token = f"{host}:{os.getpid()}:{process_started(os.getpid())}:live"
+    controller._FOLLOWING.add(token)
+    try:
+        assert controller._alive(token)  # a sibling crawl of this process (the daemon's threads)
+    finally:
+        controller._FOLLOWING.discard(token)
+    assert controller._alive(f"{host}:{os.getppid()}:{process_started(os.getppid())}:x")  # another live process
+    assert controller._alive("other-machine:1:1:x")

@@ -30,11 +30,14 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import os
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
 
 from crawler.config import ConfigError, load_config
+from crawler.crawl.lifeline import process_alive, process_started
 from crawler.crawl.scrapyd.client import NodeAuthError, NodeClient, NodeDown, NodeError
 from crawler.crawl.scrapyd.ingest import PortalResult, ingest_job
 from crawler.crawl.scrapyd.jobs import (
@@ -46,6 +49,7 @@ from storage import connect, now_iso, transaction
 log = logging.getLogger("govwatch.scrapyd")
 
 POLL_SECONDS = 0.5
+_FOLLOWING: set[str] = set()  # tokens of the controllers running in this process (the daemon runs several)
 DEFAULT_BATCH_SIZE = 50
 STOP_GRACE = 10.0  # seconds cancelled jobs get to hand back what they found
 
@@ -155,9 +159,17 @@ class Controller:
         self.results: dict[str, PortalResult] = {}
         self.lines: list[str] = []
         self.started = time.monotonic()
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{process_started(os.getpid())}:{uuid.uuid4().hex[:8]}"
 
     # ----- the crawl
     def run(self) -> NodesSummary:
+        _FOLLOWING.add(self.token)
+        try:
+            return self._run()
+        finally:
+            _FOLLOWING.discard(self.token)
+
+    def _run(self) -> NodesSummary:
         for node in self.nodes.values():
             self._probe(node)
         adopted = self._recover()
@@ -308,7 +320,7 @@ class Controller:
                        for pid in portal_ids}
             self.db["scrapyd_jobs"].insert({"job_id": job_id, "node": node.url, "portals": json.dumps(portal_ids),
                                             "run_ids": json.dumps(run_ids), "state": "scheduled",
-                                            "attempt": attempt, "dispatched_at": now})
+                                            "attempt": attempt, "dispatched_at": now, "controller": self.token})
         payload = build_payload(job_id, self.crawl, parts, self._job_settings(len(parts)))
         try:
             node.client.schedule(self.project, SPIDER, job_id, encode_payload(payload))
@@ -465,9 +477,16 @@ class Controller:
         """Jobs a previous controller dispatched and did not finish with: ingest the finished ones, follow the
         running ones, close the lost ones. Returns the portals this crawl adopted that way."""
         adopted: set[str] = set()
-        rows = self.db.execute("SELECT job_id, node, portals, run_ids, attempt FROM scrapyd_jobs "
+        rows = self.db.execute("SELECT job_id, node, portals, run_ids, attempt, controller FROM scrapyd_jobs "
                                "WHERE state IN ('scheduled', 'running', 'finished')").fetchall()
-        for job_id, url, portals, run_ids, attempt in rows:
+        for job_id, url, portals, run_ids, attempt, controller in rows:
+            if _alive(controller):
+                continue  # another crawl follows it (the daemon's next batch, another process)
+            with transaction(self.db):  # ours now: a third crawl must not take it too
+                claimed = self.db.execute("UPDATE scrapyd_jobs SET controller = ? WHERE job_id = ? AND "
+                                          "controller IS ?", [self.token, job_id, controller]).rowcount
+            if not claimed:
+                continue
             node = self.nodes.get(url)
             if node is None:  # no longer configured: its jobs are followed, it gets no new ones
                 node = self.nodes[url] = NodeState(url, NodeClient(url), problem=f"{url}: not in scrapyd_nodes")
@@ -485,6 +504,22 @@ class Controller:
             else:
                 self._abandon(job, f"job {job_id} of an earlier crawl was lost on {url}: {state}", redispatch=False)
         return adopted & set(self.portals) if self.portals else adopted
+
+
+def _alive(controller: str | None) -> bool:
+    """Whether the controller that dispatched a job still follows it."""
+    if not controller:
+        return False
+    if controller in _FOLLOWING:
+        return True
+    host, _, rest = controller.partition(":")
+    pid, _, rest = rest.partition(":")
+    started, _, _ = rest.partition(":")
+    if host != socket.gethostname():
+        return True  # another machine's controller: it is not ours to judge
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False  # this process, not a live controller of it: one that ended or died with an earlier run
+    return process_alive(int(pid)) and (started in ("None", "") or process_started(int(pid)) == started)
 
 
 def _event(result: PortalResult) -> dict:
