@@ -112,7 +112,9 @@ def test_two_nodes_split_the_portals_and_everything_is_stored_once(two_nodes, po
     db.conn.close()
 
 
-def test_a_node_killed_mid_job_its_portals_finish_on_the_other(portals, local_corpus, tmp_path):
+@pytest.mark.parametrize("failure", ["killed", "hung"])
+def test_a_node_that_dies_or_hangs_mid_job_its_portals_finish_on_the_other(portals, local_corpus, tmp_path, failure):
+    import signal
     import threading
 
     with ScrapydNode(tmp_path / "c") as c, ScrapydNode(tmp_path / "d") as d:
@@ -133,7 +135,10 @@ def test_a_node_killed_mid_job_its_portals_finish_on_the_other(portals, local_co
         else:
             pytest.fail("no job started on the first node")
         time.sleep(1.5)
-        c.kill()
+        if failure == "killed":
+            c.kill()
+        else:  # the node and its crawls stop answering; its TCP port still accepts connections
+            os.killpg(c.process.pid, signal.SIGSTOP)
         crawler.join(timeout=180)
         assert not crawler.is_alive()
         summary = result["summary"]
@@ -147,6 +152,13 @@ def test_a_node_killed_mid_job_its_portals_finish_on_the_other(portals, local_co
         killed = db.execute("SELECT count(*) FROM crawl_runs WHERE node = ? AND status = 'killed'", [c.url]).fetchone()[0]
         assert killed >= 1
         assert {r[0] for r in db.execute("SELECT node FROM scrapyd_assignments")} == {d.url}
+        if failure == "hung":  # it wakes up: the next crawl cancels its job, whose hand-back is never ingested
+            os.killpg(c.process.pid, signal.SIGCONT)
+            again = crawl(config, db_path, timeout=180)
+            assert {p.status for p in again.portals.values()} == {"ok"}, again.rows()
+            assert corpus(db_path) == local_corpus
+            states = {r[0] for r in db.execute("SELECT state FROM scrapyd_jobs WHERE node = ?", [c.url])}
+            assert states <= {"abandoned", "cancelled"}
         db.conn.close()
 
 

@@ -16,6 +16,8 @@ import urllib.parse
 import urllib.request
 
 REQUEST_TIMEOUT = 10.0  # seconds per API call: a hung node must not hang the controller
+# listspiders.json and schedule.json run `scrapy list` on the node (once per project version): seconds
+SPIDER_LIST_TIMEOUT = 60.0
 
 
 class NodeError(RuntimeError):
@@ -50,13 +52,13 @@ class NodeClient:
         return self._json("GET", "daemonstatus.json")
 
     def list_spiders(self, project: str) -> list[str]:
-        return self._json("GET", "listspiders.json", {"project": project})["spiders"]
+        return self._json("GET", "listspiders.json", {"project": project}, timeout=SPIDER_LIST_TIMEOUT)["spiders"]
 
     def schedule(self, project: str, spider: str, job_id: str, args: dict[str, str],
                  settings: dict[str, str] | None = None) -> str:
         fields = [("project", project), ("spider", spider), ("jobid", job_id), *args.items()]
         fields += [("setting", f"{k}={v}") for k, v in (settings or {}).items()]
-        return self._json("POST", "schedule.json", fields)["jobid"]
+        return self._json("POST", "schedule.json", fields, timeout=SPIDER_LIST_TIMEOUT)["jobid"]
 
     def job_state(self, project: str, job_id: str) -> str | None:
         """pending | running | finished | None (the node does not know the job)."""
@@ -65,17 +67,17 @@ class NodeClient:
     def list_jobs(self, project: str) -> dict:
         return self._json("GET", "listjobs.json", {"project": project})
 
-    def cancel(self, project: str, job_id: str, signal: str = "INT") -> str | None:
-        return self._json("POST", "cancel.json", [("project", project), ("job", job_id), ("signal", signal)]
-                          ).get("prevstate")
+    def cancel(self, project: str, job_id: str, signal: str = "INT", *, timeout: float | None = None) -> str | None:
+        return self._json("POST", "cancel.json", [("project", project), ("job", job_id), ("signal", signal)],
+                          timeout=timeout).get("prevstate")
 
     def fetch(self, path: str, *, timeout: float | None = None) -> bytes:
         """A file the node serves (`/items/...`, `/logs/...`); NodeError naming it when it is not there."""
         return self._request("GET", path.lstrip("/"), timeout=timeout or max(self.timeout, 60.0))
 
     # ----- plumbing
-    def _json(self, method: str, endpoint: str, fields=None) -> dict:
-        body = self._request(method, endpoint, fields)
+    def _json(self, method: str, endpoint: str, fields=None, *, timeout: float | None = None) -> dict:
+        body = self._request(method, endpoint, fields, timeout=timeout)
         try:
             data = json.loads(body)
         except ValueError:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from crawler.config import ConfigError, load_config
 from crawler.crawl.lifeline import process_alive, process_started
-from crawler.crawl.scrapyd.client import NodeAuthError, NodeClient, NodeDown, NodeError
+from crawler.crawl.scrapyd.client import REQUEST_TIMEOUT, NodeAuthError, NodeClient, NodeDown, NodeError
 from crawler.crawl.scrapyd.ingest import PortalResult, ingest_job
 from crawler.crawl.scrapyd.jobs import (
     MAX_PAYLOAD_CHARS, SPIDER, HandBackError, build_payload, encode_payload, encoded_size, portal_payload,
@@ -153,7 +153,10 @@ class Controller:
         self.project = self.crawl.scrapyd_project
         self.batch_size = getattr(self.crawl, "batch_size", None) or DEFAULT_BATCH_SIZE
         self.policy = AlertPolicy.from_settings(config.alerts)
-        self.nodes = {url.rstrip("/"): NodeState(url.rstrip("/"), NodeClient(url)) for url in self.crawl.scrapyd_nodes}
+        # an API call that takes longer than a node may stay silent is a silence: it must not hold up the others
+        self.call_timeout = min(REQUEST_TIMEOUT, self.crawl.scrapyd_node_timeout)
+        self.nodes = {url.rstrip("/"): NodeState(url.rstrip("/"), NodeClient(url, timeout=self.call_timeout))
+                      for url in self.crawl.scrapyd_nodes}
         self.queues: dict[str, collections.deque[str]] = {url: collections.deque() for url in self.nodes}
         self.attempts: collections.Counter[str] = collections.Counter()
         self.results: dict[str, PortalResult] = {}
@@ -419,6 +422,11 @@ class Controller:
                                 "WHERE id = ? AND status = 'running'", [reason, now, run_id])
         if job in job.node.jobs:
             job.node.jobs.remove(job)
+        if not job.cancelled and redispatch:  # a node that hangs may wake up: its job must not crawl on
+            try:
+                job.node.client.cancel(self.project, job.job_id, timeout=2.0)
+            except NodeError:
+                pass  # followed up by the next crawl (`_recover`)
         self._say(f"job {job.job_id}: {reason}", logging.WARNING)
         if not redispatch:
             return
@@ -489,7 +497,8 @@ class Controller:
                 continue
             node = self.nodes.get(url)
             if node is None:  # no longer configured: its jobs are followed, it gets no new ones
-                node = self.nodes[url] = NodeState(url, NodeClient(url), problem=f"{url}: not in scrapyd_nodes")
+                node = self.nodes[url] = NodeState(url, NodeClient(url, timeout=self.call_timeout),
+                                                   problem=f"{url}: not in scrapyd_nodes")
             self.queues.setdefault(url, collections.deque())
             job = JobState(job_id, node, json.loads(portals), {k: int(v) for k, v in json.loads(run_ids).items()},
                            attempt or 1)
@@ -503,7 +512,26 @@ class Controller:
                 self._say(f"job {job_id} of an earlier crawl on {url} is {state}: followed by this crawl")
             else:
                 self._abandon(job, f"job {job_id} of an earlier crawl was lost on {url}: {state}", redispatch=False)
+        self._cancel_abandoned()
         return adopted & set(self.portals) if self.portals else adopted
+
+    def _cancel_abandoned(self) -> None:
+        """Cancel abandoned jobs of the last day that their node still runs (it hung, then woke up): their
+        portals were crawled elsewhere, and two crawls of one portal at once would double its load."""
+        rows = self.db.execute("SELECT job_id, node FROM scrapyd_jobs WHERE state = 'abandoned' AND "
+                               "dispatched_at >= strftime('%Y-%m-%dT%H:%M:%S', 'now', '-1 day')").fetchall()
+        for job_id, url in rows:
+            node = self.nodes.get(url)
+            if node is None or not node.healthy:
+                continue
+            try:
+                if node.client.job_state(self.project, job_id) in ("pending", "running"):
+                    node.client.cancel(self.project, job_id)
+                    self._say(f"job {job_id} on {url}, abandoned by an earlier crawl, was still running: cancelled")
+            except NodeError:
+                continue
+            with transaction(self.db):
+                self.db.execute("UPDATE scrapyd_jobs SET state = 'cancelled' WHERE job_id = ?", [job_id])
 
 
 def _alive(controller: str | None) -> bool:
