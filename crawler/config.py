@@ -6,6 +6,7 @@ offending key. Every section and key is optional except each portal's `id` and i
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from dataclasses import MISSING, dataclass, field
@@ -52,9 +53,26 @@ class AlertSettings:
     urls: tuple[str, ...] = ()
     alert_on_baseline: bool = False
     alert_on_update: bool = False
-    max_attempts: int = 8
-    backoff_base: float = 30.0  # seconds; doubles with every failed attempt
+    # retries: the wait after the n-th failed attempt is backoff_base * 2**(n-1), at most max_backoff; after
+    # max_attempts the delivery is `failed` (`govwatch alerts retry` puts it back). The defaults keep retrying
+    # for ~44 hours (see `retry_window`), so an outage over a night or a weekend day loses nothing
+    max_attempts: int = 50
+    backoff_base: float = 60.0  # seconds
+    max_backoff: float = 3600.0  # seconds
+    send_timeout: float = 30.0  # seconds one send may take in all (connect, TLS, request, answer)
+    crawl_flush_budget: float = 10.0  # seconds delivery may add to the end of a crawl; the rest stays pending
     deadline_digest: bool = True
+
+
+# A send's hard deadline must stay well below the delivery lease (300 s, crawler.monitor.alerts), so that a
+# send in flight never outlives the claim on its delivery row.
+MAX_SEND_TIMEOUT = 120.0
+
+
+def retry_window(settings: AlertSettings) -> float:
+    """Seconds from a delivery's first attempt to its last, when every attempt fails."""
+    return sum(min(settings.max_backoff, settings.backoff_base * 2 ** (n - 1))
+               for n in range(1, max(1, settings.max_attempts)))
 
 
 @dataclass(frozen=True)
@@ -110,8 +128,11 @@ _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SCHEDULE_PATTERN = re.compile(r"^\s*(\d+\s*[smhd]|(\S+\s+){4}\S+)\s*$")
 
 
-def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
-    """Read and validate a govwatch TOML file. Raises ConfigError naming the file, portal/line and key."""
+def load_config(path: str | Path = DEFAULT_CONFIG, *, check_channels: bool = True) -> Config:
+    """Read and validate a govwatch TOML file. Raises ConfigError naming the file, portal/line and key.
+
+    `check_channels=False` skips parsing the [alerts] urls with Apprise (about 1 s the first time in a
+    process): for a process that only crawls, started by one that has checked the same file."""
     path = Path(path)
     try:
         raw_text = path.read_text(encoding="utf-8")
@@ -119,10 +140,10 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         raise ConfigError(f"{path}: config file not found (create it, or pass --config FILE)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
-    return parse_config(raw_text, path)
+    return parse_config(raw_text, path, check_channels=check_channels)
 
 
-def parse_config(raw_text: str, path: str | Path | None = None) -> Config:
+def parse_config(raw_text: str, path: str | Path | None = None, *, check_channels: bool = True) -> Config:
     where = str(path or "<config>")
     try:
         data = tomllib.loads(raw_text)
@@ -145,6 +166,8 @@ def parse_config(raw_text: str, path: str | Path | None = None) -> Config:
             raise ConfigError(f"{locate.key('id', portal.id, occurrence=2)}: duplicate portal id {portal.id!r} "
                               f"(portal #{index}); ids must be unique")
         portals.append(portal)
+    if check_channels:
+        check_channel_urls(sections["alerts"].urls, locate)
     return Config(path=Path(path) if path else None, portals=tuple(portals), **sections)
 
 
@@ -170,6 +193,8 @@ def _section(cls, table, label: str, locate: "_Locator"):
         _check_backend(settings, locate)
     if isinstance(settings, DedupeSettings) and not 0 < settings.threshold <= 1:
         raise ConfigError(f"{locate.key('threshold')}: threshold must be in (0, 1]")
+    if isinstance(settings, AlertSettings):
+        _check_alert_settings(settings, locate)
     return settings
 
 
@@ -262,6 +287,87 @@ def _check_schedule(value: str, where: str) -> None:
                           "or a 5-field cron expression")
 
 
+# ---------------------------------------------------------------------------------------------------------
+# [alerts]
+
+
+def _check_alert_settings(settings: AlertSettings, locate: "_Locator") -> None:
+    limits = (("max_attempts", settings.max_attempts >= 1, ">= 1"),
+              ("backoff_base", settings.backoff_base >= 0, ">= 0 (seconds)"),
+              ("max_backoff", settings.max_backoff >= 0, ">= 0 (seconds)"),
+              ("send_timeout", 0 < settings.send_timeout <= MAX_SEND_TIMEOUT,
+               f"in (0, {MAX_SEND_TIMEOUT:g}] seconds (a send must end well within its 300 s delivery lease)"),
+              ("crawl_flush_budget", settings.crawl_flush_budget >= 0, ">= 0 (seconds; 0: no delivery at crawl end)"))
+    for key, ok, rule in limits:
+        if not ok:
+            raise ConfigError(f"{locate.key(key)}: [alerts] {key} must be {rule}, got {getattr(settings, key)!r}")
+
+
+def check_channel_urls(urls, locate: "_Locator | None" = None) -> None:
+    """Every [alerts] url must be one Apprise can parse: a typo or a retired service is a config error at load
+    time, not a delivery that fails for days. The message names the URL with its secrets masked."""
+    if not urls:
+        return
+    # imported here: loading a config without channels must not pay for Apprise (~0.3 s) and its plugins (~0.5 s)
+    apprise = import_apprise()
+    from apprise.manager_plugins import NotificationManager
+
+    locate = locate or _Locator("", "<config>")
+    for index, url in enumerate(urls):
+        if apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None:
+            continue
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if not scheme:
+            why = "it has no scheme:// (see https://appriseit.com/services/)"
+        elif scheme not in NotificationManager():
+            why = f"Apprise {apprise.__version__} has no service {scheme}://"
+        else:
+            why = f"Apprise rejects it: its parts do not fit the {scheme}:// syntax (see https://appriseit.com/services/)"
+        raise ConfigError(f"{locate.text(url, 'urls')}: [alerts] urls[{index}] {redact_channel_url(url)!r}: {why}")
+
+
+def import_apprise():
+    """Apprise, with its logger cut off from the application's handlers and from logging's last-resort
+    stderr handler: its messages may quote tokens ("An invalid DingTalk API Token (...)").
+    `crawler.monitor.channels.deliver()` captures them per send and scrubs them into the attempt's error."""
+    import apprise
+
+    logger = logging.getLogger("apprise")
+    logger.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    return apprise
+
+
+TOKEN_LIKE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-.=+%]{12,}$|^[A-Za-z0-9_\-=+%]{24,}$")
+MASK = "***"
+
+
+def redact_channel_url(url: str) -> str:
+    """A channel URL that Apprise cannot parse, masked without knowing which parts are secret: the scheme, a
+    host that is a DNS name or an address, the port and the user name stay; everything else is ***. (URLs that
+    Apprise parses are rendered by Apprise itself: crawler.monitor.notify.)"""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return f"{url.split(':', 1)[0]}://{MASK}"
+    host = parts.hostname or ""
+    looks_like_host = bool(re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+|localhost|[0-9a-fA-F:]*:[0-9a-fA-F:]*", host)) and \
+        not any(TOKEN_LIKE.match(label) for label in host.split("."))
+    if looks_like_host and ":" in host:
+        host = f"[{host}]"
+    shown = (host if looks_like_host else MASK) + (f":{port}" if port and looks_like_host else "")
+    if "@" in parts.netloc:
+        shown = f"{MASK}@{shown}"
+    path = "/".join(MASK if segment else "" for segment in parts.path.split("/"))
+    query = "&".join(f"{key}={MASK}" for key in dict.fromkeys(
+        pair.split("=", 1)[0] for pair in parts.query.split("&") if pair))
+    return f"{parts.scheme or '?'}://{shown}{path}" + (f"?{query}" if query else "")
+
+
 class _Locator:
     """Finds the line of a key in the raw TOML text, so messages can say `govwatch.toml:12`."""
 
@@ -287,6 +393,13 @@ class _Locator:
             if key_line.match(self.lines[number]):
                 return f"{self.where}:{number + 1}"
         return self.where
+
+    def text(self, value: str, key: str) -> str:
+        """`file:line` of the line that holds `value` (an item of a multi-line array), else of `key`."""
+        for number, line in enumerate(self.lines):
+            if value in line:
+                return f"{self.where}:{number + 1}"
+        return self.key(key)
 
 
 class _FixedLocator(_Locator):

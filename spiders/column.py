@@ -69,7 +69,7 @@ class ColumnSpider(scrapy.Spider):
         super().__init__(**kwargs)
         if config is None:
             raise ValueError("the column spider needs -a config=PATH (and optionally -a portals=ID,ID)")
-        self.config = load_config(config)
+        self.config = load_config(config, check_channels=False)  # checked by the process that started the crawl
         if isinstance(portals, str):
             portals = [p for p in portals.split(",") if p.strip()]
         selected = _registry_portals(db, self.config, portals)

@@ -262,6 +262,29 @@ def m011_portal_registry(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX portals_adcode ON portals(adcode)")
 
 
+@migrations()
+def m009_crawl_run_process(db: sqlite_utils.Database) -> None:
+    # Which process ran a crawl, and what it logged. A run left `running` is closed as `killed` once its process
+    # is gone: same host, and the pid with the start time it had (pids are reused), no longer alive. The log's
+    # path and its last lines say why a run failed after the crawl process and its stderr are gone.
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN host TEXT")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN pid_started TEXT")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN log_file TEXT")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN log_tail TEXT")
+    db.execute("CREATE INDEX crawl_runs_status ON crawl_runs(status)")
+
+
+@migrations()
+def m012_alert_labels_masked(db: sqlite_utils.Database) -> None:
+    # Channel labels were redacted by hand-written rules that missed secrets in the host part
+    # (tgram://BOTTOKEN/..., Slack, Pushover, Discord): every stored label is cut to its scheme; the next flush
+    # labels the rows of configured channels again with Apprise's private rendering of their URL.
+    db.execute("UPDATE alert_deliveries SET channel_label = substr(channel_label, 1, instr(channel_label, '://') + 2) "
+               "|| '***' WHERE instr(channel_label, '://') > 0")
+    # The sent / failed rows have no next attempt.
+    db.execute("UPDATE alert_deliveries SET next_attempt_at = NULL WHERE status != 'pending'")
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring `db` up to the current schema (idempotent, safe when several processes open a new database at once).
 
@@ -283,18 +306,6 @@ def migrate(db: sqlite_utils.Database) -> None:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-@migrations()
-def m009_crawl_run_process(db: sqlite_utils.Database) -> None:
-    # Which process ran a crawl, and what it logged. A run left `running` is closed as `killed` once its process
-    # is gone: same host, and the pid with the start time it had (pids are reused), no longer alive. The log's
-    # path and its last lines say why a run failed after the crawl process and its stderr are gone.
-    db.execute("ALTER TABLE crawl_runs ADD COLUMN host TEXT")
-    db.execute("ALTER TABLE crawl_runs ADD COLUMN pid_started TEXT")
-    db.execute("ALTER TABLE crawl_runs ADD COLUMN log_file TEXT")
-    db.execute("ALTER TABLE crawl_runs ADD COLUMN log_tail TEXT")
-    db.execute("CREATE INDEX crawl_runs_status ON crawl_runs(status)")
 
 
 @migrations()

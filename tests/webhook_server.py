@@ -8,12 +8,19 @@ Feishu/Lark bot endpoints on 127.0.0.1, recording every POST.
         hook.feishu_url("TOKEN")       # feishu://TOKEN/?endpoint=...
         hook.fail_next(3)              # the next 3 posts answer HTTP 500
         hook.errcode(True)             # bots answer HTTP 200 + {"errcode": 310000, ...} / {"code": 19001, ...}
-        hook.posts                     # [{"path", "query", "json", "at"}]
+        hook.hang()                    # posts are read and recorded, then never answered
+        hook.trickle(3.0)              # posts are answered one byte every 3 s (no socket read timeout fires)
+        hook.posts                     # [{"path", "query", "json", "at", "status", "client_gone_at"}]
+
+A hanging or trickling answer ends when the client closes the connection (recorded as the post's
+`client_gone_at`, so a test can tell that a send was really stopped) or the server stops.
 """
 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +34,8 @@ class WebhookServer:
         self._fail_status = 500
         self._errcode = False
         self._down = False
+        self._slow: tuple[str, float] | None = None  # ("hang" | "trickle", seconds per byte)
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
         outer = self
 
@@ -43,15 +52,50 @@ class WebhookServer:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
                 status, answer = outer._answer(parts.path)
+                post = {"path": parts.path, "query": parse_qs(parts.query), "json": body, "status": status,
+                        "at": time.time(), "client_gone_at": None}
                 with outer._lock:
-                    outer.posts.append({"path": parts.path, "query": parse_qs(parts.query), "json": body,
-                                        "status": status, "at": time.time()})
+                    outer.posts.append(post)
+                    slow = outer._slow
                 data = json.dumps(answer).encode("utf-8")
+                if slow is not None:
+                    self.answer_slowly(post, slow, data)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def answer_slowly(self, post: dict, slow: tuple[str, float], data: bytes) -> None:
+                mode, interval = slow
+                answer = (b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                          + str(len(data)).encode() + b"\r\n\r\n" + data)
+                position = 0
+                while not outer._stopping.is_set():
+                    if self.client_gone(interval):
+                        post["client_gone_at"] = time.time()
+                        return
+                    if mode == "trickle":
+                        try:
+                            self.connection.sendall(answer[position:position + 1])
+                        except OSError:
+                            post["client_gone_at"] = time.time()
+                            return
+                        position += 1
+                        if position >= len(answer):
+                            return
+                self.close_connection = True
+
+            def client_gone(self, wait: float) -> bool:
+                """Waits up to `wait` s; True once the client closed its end (EOF or reset)."""
+                ready, _, _ = select.select([self.connection], [], [], wait)
+                if not ready:
+                    return False
+                try:
+                    return self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
@@ -67,6 +111,20 @@ class WebhookServer:
     def errcode(self, on: bool = True) -> None:
         with self._lock:
             self._errcode = on
+
+    def hang(self) -> None:
+        """From now on, read each post and never answer it."""
+        with self._lock:
+            self._slow = ("hang", 0.2)
+
+    def trickle(self, seconds_per_byte: float = 3.0) -> None:
+        """From now on, answer each post one byte every `seconds_per_byte` s (~150 bytes: minutes)."""
+        with self._lock:
+            self._slow = ("trickle", seconds_per_byte)
+
+    def answer_normally(self) -> None:
+        with self._lock:
+            self._slow = None
 
     def _answer(self, path: str) -> tuple[int, dict]:
         with self._lock:
@@ -109,6 +167,7 @@ class WebhookServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -1,4 +1,4 @@
-"""Monitoring commands: `alerts flush|list|test`, `coverage`, `watch`."""
+"""Monitoring commands: `alerts flush|list|retry|test`, `coverage`, `watch`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def register(main: click.Group) -> None:
 
 @click.group()
 def alerts() -> None:
-    """Alert outbox: deliver, list, test channels."""
+    """Alert outbox: deliver, list, retry, test channels."""
 
 
 @alerts.command("flush")
@@ -26,16 +26,16 @@ def alerts() -> None:
 @db_option
 @json_option
 def flush(config_path: str, db_path: str, as_json: bool) -> None:
-    """Deliver pending alerts to every configured channel (with retries and backoff)."""
-    from crawler.monitor.alerts import flush as do_flush
+    """Send every pending alert now, to every configured channel (waiting backoffs are skipped; each send
+    ends within [alerts] send_timeout; a channel that fails is tried again by the next flush)."""
+    from crawler.monitor.delivery import flush as do_flush
 
     config = open_config(config_path)
-    summary = do_flush(open_db(db_path), config)
+    summary = do_flush(open_db(db_path), config, due_only=False)
     if as_json:
         print_jsonl([summary.as_dict()])
     else:
-        click.echo(f"sent {summary.sent}, failed attempts {summary.failed}, gave up {summary.gave_up}, "
-                   f"still pending {summary.pending}")
+        click.echo(summary.line())
 
 
 @alerts.command("list")
@@ -44,8 +44,8 @@ def flush(config_path: str, db_path: str, as_json: bool) -> None:
 @db_option
 @json_option
 def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
-    """Show alerts with their per-channel deliveries and attempts (secrets are never shown)."""
-    from crawler.monitor.alerts import list_alerts
+    """Show alerts with their per-channel deliveries, attempts and next attempt (secrets are never shown)."""
+    from crawler.monitor.delivery import list_alerts
 
     rows = list_alerts(open_db(db_path), pending=pending, limit=limit)
     if as_json:
@@ -56,9 +56,28 @@ def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
         deliveries = "; ".join(f"{d['channel_label']}: {d['status']} ({d['attempts']})" for d in row["deliveries"])
         errors = [d["last_error"] for d in row["deliveries"] if d["last_error"] and d["status"] != "sent"]
         table.append({"id": row["id"], "kind": row["kind"], "created": row["created_at"], "status": row["status"],
+                      "next attempt": row["next_attempt_at"] or "",
                       "message": (row["message"] or "").split("\n", 1)[0][:60], "deliveries": deliveries,
                       "error": (errors[0] if errors else "")[:80]})
-    print_table(table, ["id", "kind", "created", "status", "message", "deliveries", "error"])
+    print_table(table, ["id", "kind", "created", "status", "next attempt", "message", "deliveries", "error"])
+
+
+@alerts.command("retry")
+@click.option("--failed", is_flag=True, help="Every delivery that gave up (of the --id alerts, when given).")
+@click.option("--id", "alert_ids", type=int, multiple=True, help="This alert's undelivered deliveries (repeatable).")
+@db_option
+def retry(failed: bool, alert_ids: tuple[int, ...], db_path: str) -> None:
+    """Put deliveries back to pending, due now, with a fresh retry window."""
+    from crawler.monitor.delivery import retry as do_retry
+
+    if not failed and not alert_ids:
+        raise click.UsageError("say what to retry: --failed (every failed delivery) or --id N (one alert)")
+    try:
+        count = do_retry(open_db(db_path), failed=failed, alert_ids=alert_ids)
+    except ValueError as exc:
+        raise click.ClickException(f"{db_path}: {exc}") from None
+    click.echo(f"{count} deliveries pending again, due now (`govwatch alerts flush` sends them at once; "
+               "a crawl or the daemon does on its next flush)")
 
 
 @alerts.command("test")
@@ -66,7 +85,7 @@ def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
 @json_option
 def test(config_path: str, as_json: bool) -> None:
     """Send a test message to every configured channel; exit 1 if any failed."""
-    from crawler.monitor.alerts import send_test
+    from crawler.monitor.delivery import send_test
 
     config = open_config(config_path)
     if not config.alerts.urls:

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from storage import DatabaseError, connect
 
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, check_channels=False)  # the parent checked them; Apprise costs ~1 s
     except ConfigError as exc:
         emit({"event": "error", "kind": "config", "message": str(exc)})
         print(f"govwatch crawl: {exc}", file=sys.stderr)

@@ -10,6 +10,8 @@ APScheduler 3.x with a persistent `SQLAlchemyJobStore` in the govwatch database 
   crawl in a subprocess (`crawler.crawl.runner.crawl`, ``timeout = [crawl] timeout``); a crash or hang is recorded
   and logged, never propagated; after each crawl pending alerts are flushed. One log line per crawl.
 * ``alerts:flush`` every minute (retries with backoff), ``alerts:deadline`` daily (the missing-report digest).
+  Every flush has a time budget (``FLUSH_BUDGET``; after a crawl ``[alerts] crawl_flush_budget``) and each
+  send a hard deadline, so delivery never holds up the schedule; on SIGTERM a send in flight is stopped.
 
 Jobs have explicit ids and are (re)registered with ``replace_existing=True`` on every start, so restarting
 never duplicates a job; a job whose schedule is unchanged is left untouched, so its next run time survives a
@@ -46,6 +48,9 @@ FLUSH_JOB = "alerts:flush"
 DEADLINE_JOB = "alerts:deadline"
 MISFIRE_GRACE = 3600  # a crawl that could not start on time (daemon busy or down) still runs within an hour
 FLUSH_EVERY = 60  # seconds
+FLUSH_BUDGET = 45  # seconds one alerts:flush may take: less than FLUSH_EVERY, so it never delays the next
+# set while the daemon stops: a flush in flight stops its send at once instead of holding up the shutdown
+_stopping = threading.Event()
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 
@@ -112,8 +117,8 @@ def crawl_job(config_path: str, db_path: str, portal_id: str) -> dict:
         _record_failed_run(db_path, portal_id, outcome["reason"])
         config = None
     try:
-        if config is not None:
-            flushed = _flush(config, db_path)
+        if config is not None and not _stopping.is_set():
+            flushed = _flush(config, db_path, budget=config.alerts.crawl_flush_budget)
             outcome["alerts_sent"] = flushed.sent
     except Exception as exc:
         outcome["flush_error"] = f"{type(exc).__name__}: {exc}"[:300]
@@ -126,7 +131,7 @@ def flush_job(config_path: str, db_path: str) -> None:
     from crawler.config import load_config
 
     try:
-        summary = _flush(load_config(config_path), db_path)
+        summary = _flush(load_config(config_path), db_path, budget=FLUSH_BUDGET)
         if summary.sent or summary.failed:
             log.info("alerts flush: sent=%s failed=%s pending=%s", summary.sent, summary.failed, summary.pending)
     except Exception as exc:
@@ -147,18 +152,18 @@ def deadline_job(config_path: str, db_path: str) -> None:
             db.conn.close()
         if alert_id:
             log.info("deadline digest: alert %s", alert_id)
-            _flush(config, db_path)
+            _flush(config, db_path, budget=FLUSH_BUDGET)
     except Exception as exc:
         log.warning("deadline digest failed: %s", f"{type(exc).__name__}: {exc}"[:300])
 
 
-def _flush(config, db_path: str):
-    from crawler.monitor.alerts import flush
+def _flush(config, db_path: str, *, budget: float):
+    from crawler.monitor.delivery import flush
     from storage import connect
 
     db = connect(db_path)
     try:
-        return flush(db, config)
+        return flush(db, config, budget=budget, cancel=_stopping)
     finally:
         db.conn.close()
 
@@ -302,6 +307,7 @@ def _watch(config, config_path: str, db_path: str, *, stop: threading.Event | No
     scheduler = build_scheduler(db_path)
     config = _registry_config(db_path, config)
     stop = stop or threading.Event()
+    _stopping.clear()
     if install_signals and threading.current_thread() is threading.main_thread():
         def _stop(signum, frame):
             log.info("signal %s: stopping after the crawls in flight", signum)
@@ -319,6 +325,7 @@ def _watch(config, config_path: str, db_path: str, *, stop: threading.Event | No
         while not stop.wait(0.5):
             pass
     finally:
+        _stopping.set()  # before waiting for the jobs in flight: their sends stop now
         scheduler.shutdown(wait=True)
         log.info("watch: stopped")
     return report

@@ -20,30 +20,18 @@ A *report key* is ``adcode:<adcode>:<year>`` for a report whose region resolved 
 
 The outbox
 ----------
-The alert row (and one ``alert_deliveries`` row per configured channel) commits in the same transaction as
-the document, so a crash loses both or neither. `flush()` delivers: it first adds delivery rows for channels
-configured now to every open alert, then *claims* due rows in an IMMEDIATE transaction by writing a lease
-(``lease_owner``, ``lease_until``) -- a second sender skips leased rows -- sends each outside any
-transaction, and then in one transaction records the attempt (``alert_attempts``, error scrubbed of secrets)
-and marks the delivery ``sent``, or schedules a retry with exponential backoff
-(``backoff_base * 2**(attempts-1)`` seconds) or marks it ``failed`` after ``max_attempts``. The update is
-conditional on still holding the lease and on ``status = 'pending'``, so a delivery row becomes ``sent`` at
-most once. An alert is closed once every configured channel has it sent or failed.
-
-At-least-once window: a message is sent *before* its success is committed. If the sender dies (SIGKILL,
-power loss) after the channel accepted the message but before the commit, the row is still ``pending``; once
-its lease expires (`LEASE_SECONDS`) the next flush sends it again. That window -- one HTTP request plus one
-SQLite commit, per message -- is the only way a channel can receive a message twice; nothing is ever lost.
+The alert row (and one ``alert_deliveries`` row per configured channel, labelled without Apprise: the store
+path never loads it) commits in the same transaction as the document, so a crash loses both or neither.
+Delivering, retrying and listing the outbox is `crawler.monitor.delivery` (deadlines, budgets, leases and
+the at-least-once window are described there).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-import uuid
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 
 import sqlite_utils
 
@@ -51,12 +39,10 @@ from crawler import minhash as mh
 from crawler.config import AlertSettings
 from crawler.extract.regions import ends_with_division
 from crawler.monitor import notify
+# the sender half used to live here: code that imports it from this module keeps working
+from crawler.monitor.delivery import FlushSummary, flush, flush_after_crawl, list_alerts, send_test  # noqa: F401
 from storage import now_iso, transaction
 
-log = logging.getLogger("govwatch.alerts")
-
-LEASE_SECONDS = 300  # longer than any single send (Apprise request timeouts are well below this)
-MAX_BACKOFF = 6 * 3600
 DELIVERED_KINDS = ("new_report", "late_report", "missing_digest", "test")
 
 
@@ -104,20 +90,6 @@ class Event:
     @property
     def new_report(self) -> bool:
         return self.kind in ("new_report", "late_report")
-
-
-@dataclass
-class FlushSummary:
-    sent: int = 0
-    failed: int = 0  # attempts that failed (will be retried or gave up)
-    gave_up: int = 0  # deliveries marked failed for good in this flush
-    pending: int = 0  # deliveries still pending after this flush
-    skipped: int = 0  # due deliveries another sender holds
-    errors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"sent": self.sent, "failed": self.failed, "gave_up": self.gave_up, "pending": self.pending,
-                "skipped": self.skipped, "errors": self.errors}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -314,187 +286,5 @@ def insert_alert(db, kind: str, dedupe_key: str, info: dict, *, urls=(), deliver
             db.execute(
                 "INSERT OR IGNORE INTO alert_deliveries (alert_id, channel, channel_label, status, attempts, "
                 "next_attempt_at) VALUES (?, ?, ?, 'pending', 0, ?)",
-                [alert_id, notify.channel_id(url), notify.redact_url(url), now])
+                [alert_id, notify.channel_id(url), notify.provisional_label(url), now])
     return alert_id
-
-
-# ---------------------------------------------------------------------------------------------------------
-# the sender
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _channels(config_or_urls) -> dict[str, str]:
-    if config_or_urls is None:
-        urls = ()
-    elif isinstance(config_or_urls, (list, tuple)):
-        urls = config_or_urls
-    elif hasattr(config_or_urls, "alerts"):
-        urls = config_or_urls.alerts.urls
-    else:
-        urls = config_or_urls.urls
-    return {notify.channel_id(u): u for u in urls}
-
-
-def flush(db: sqlite_utils.Database, config, *, now: datetime | None = None, send=None,
-          lease_seconds: int = LEASE_SECONDS, limit: int | None = None) -> FlushSummary:
-    """Deliver every due pending alert to every configured channel (config: a Config or AlertSettings).
-
-    `send(url, title, body) -> notify.SendResult` is injectable for tests. Safe to run concurrently with
-    other senders (leases) and after any crash (the outbox is the database)."""
-    settings = config.alerts if hasattr(config, "alerts") else (config or AlertSettings())
-    channels = _channels(settings)
-    if send is None:
-        # Apprise (and requests) load only to deliver: crawls write alerts to the outbox without them
-        from crawler.monitor.channels import deliver as send
-    summary = FlushSummary()
-    if not channels:
-        summary.pending = _count_pending(db, channels)
-        return summary
-    owner = uuid.uuid4().hex
-    placeholders = ",".join("?" * len(channels))
-    with transaction(db):
-        now_s = _iso(now or datetime.now(timezone.utc))
-        for cid, url in channels.items():
-            db.execute(
-                "INSERT OR IGNORE INTO alert_deliveries (alert_id, channel, channel_label, status, attempts, "
-                "next_attempt_at) SELECT id, ?, ?, 'pending', 0, ? FROM alerts "
-                "WHERE closed_at IS NULL AND deliver = 1",
-                [cid, notify.redact_url(url), now_s])
-    handled = 0
-    while limit is None or handled < limit:
-        moment = now or datetime.now(timezone.utc)
-        now_s = _iso(moment)
-        with transaction(db):
-            claimed = list(db.query(
-                f"SELECT d.alert_id, d.channel, d.attempts, a.message FROM alert_deliveries d "
-                f"JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'pending' AND d.channel IN ({placeholders}) "
-                f"AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) "
-                f"AND (d.lease_until IS NULL OR d.lease_until < ?) ORDER BY d.alert_id LIMIT 20",
-                [*channels, now_s, now_s]))
-            lease = _iso(moment + timedelta(seconds=lease_seconds))
-            for item in claimed:
-                db.execute("UPDATE alert_deliveries SET lease_owner = ?, lease_until = ? "
-                           "WHERE alert_id = ? AND channel = ?", [owner, lease, item["alert_id"], item["channel"]])
-        if not claimed:
-            break
-        for item in claimed:
-            handled += 1
-            url = channels[item["channel"]]
-            title, body = notify.split_message(item["message"] or "")
-            try:
-                result = send(url, title, body)
-            except Exception as exc:  # an injected or plugin sender that raises is a failed attempt
-                result = notify.SendResult(False, f"{type(exc).__name__}: {exc}")
-            error = None if result.ok else notify.scrub(result.error or "failed", url)
-            _record(db, item, result.ok, error, owner, settings, summary)
-            if not result.ok:
-                log.warning("alert %s to %s failed: %s", item["alert_id"], notify.redact_url(url), error)
-    summary.pending = _count_pending(db, channels)
-    return summary
-
-
-def _record(db, item, ok: bool, error: str | None, owner: str, settings: AlertSettings,
-            summary: FlushSummary) -> None:
-    moment = datetime.now(timezone.utc)
-    now_s = _iso(moment)
-    attempts = item["attempts"] + 1
-    with transaction(db):
-        db.execute("INSERT INTO alert_attempts (alert_id, channel, attempted_at, ok, error) VALUES (?, ?, ?, ?, ?)",
-                   [item["alert_id"], item["channel"], now_s, int(ok), error])
-        if ok:
-            cursor = db.execute(
-                "UPDATE alert_deliveries SET status = 'sent', attempts = attempts + 1, delivered_at = ?, "
-                "last_error = NULL, lease_owner = NULL, lease_until = NULL "
-                "WHERE alert_id = ? AND channel = ? AND status = 'pending' AND lease_owner = ?",
-                [now_s, item["alert_id"], item["channel"], owner])
-            summary.sent += 1 if cursor.rowcount else 0
-        else:
-            summary.failed += 1
-            give_up = attempts >= max(1, settings.max_attempts)
-            delay = min(MAX_BACKOFF, settings.backoff_base * (2 ** (attempts - 1)))
-            db.execute(
-                "UPDATE alert_deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
-                "next_attempt_at = ?, lease_owner = NULL, lease_until = NULL "
-                "WHERE alert_id = ? AND channel = ? AND status = 'pending' AND lease_owner = ?",
-                ["failed" if give_up else "pending", error, _iso(moment + timedelta(seconds=delay)),
-                 item["alert_id"], item["channel"], owner])
-            summary.gave_up += 1 if give_up else 0
-        _maybe_close(db, item["alert_id"], now_s)
-
-
-def _maybe_close(db, alert_id: int, now_s: str) -> None:
-    db.execute(
-        "UPDATE alerts SET closed_at = ? WHERE id = ? AND closed_at IS NULL AND NOT EXISTS "
-        "(SELECT 1 FROM alert_deliveries d WHERE d.alert_id = alerts.id AND d.status = 'pending')",
-        [now_s, alert_id])
-
-
-def _count_pending(db, channels: dict) -> int:
-    return next(db.query(
-        "SELECT COUNT(*) AS n FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id "
-        "WHERE d.status = 'pending' AND a.deliver = 1"))["n"]
-
-
-# ---------------------------------------------------------------------------------------------------------
-# listing and testing
-
-
-def list_alerts(db: sqlite_utils.Database, *, pending: bool = False, limit: int = 200) -> list[dict]:
-    """Alerts, newest first, each with its deliveries and attempts (labels and errors hold no secrets)."""
-    where = "WHERE a.deliver = 1 AND a.closed_at IS NULL" if pending else ""
-    rows = list(db.query(f"SELECT a.* FROM alerts a {where} ORDER BY a.id DESC LIMIT ?", [limit]))
-    out = []
-    for row in rows:
-        deliveries = list(db.query(
-            "SELECT channel, channel_label, status, attempts, next_attempt_at, last_error, delivered_at "
-            "FROM alert_deliveries WHERE alert_id = ? ORDER BY channel", [row["id"]]))
-        attempts = list(db.query(
-            "SELECT channel, attempted_at, ok, error FROM alert_attempts WHERE alert_id = ? ORDER BY id",
-            [row["id"]]))
-        if not row["deliver"]:
-            status = "suppressed"
-        elif not deliveries:
-            status = "pending"
-        elif any(d["status"] == "pending" for d in deliveries):
-            status = "pending"
-        elif all(d["status"] == "sent" for d in deliveries):
-            status = "sent"
-        else:
-            status = "failed" if not any(d["status"] == "sent" for d in deliveries) else "partial"
-        out.append({
-            "id": row["id"], "kind": row["kind"], "created_at": row["created_at"], "status": status,
-            "portal_id": row["portal_id"], "document_id": row["document_id"], "url": row["url"],
-            "message": row["message"], "dedupe_key": row["dedupe_key"], "deliveries": deliveries,
-            "attempts": attempts,
-        })
-    return out
-
-
-def send_test(config) -> list[dict]:
-    """Send a test message to every configured channel; one result per channel."""
-    settings = config.alerts if hasattr(config, "alerts") else config
-    message = notify.render("test", {"at": now_iso()})
-    title, body = notify.split_message(message)
-    from crawler.monitor.channels import deliver
-
-    results = []
-    for url in settings.urls:
-        result = deliver(url, title, body or title)
-        results.append({"channel": notify.channel_id(url), "label": notify.redact_url(url), "ok": result.ok,
-                        "error": result.error})
-    return results
-
-
-def flush_after_crawl(db: sqlite_utils.Database, config) -> str:
-    """`flush()` for the end of `govwatch crawl`: never raises, returns a one-line summary for stderr."""
-    if not config.alerts.urls:
-        pending = next(db.query("SELECT COUNT(*) AS n FROM alerts WHERE deliver = 1 AND closed_at IS NULL"))["n"]
-        return f"alerts: {pending} pending, no channels configured ([alerts] urls)" if pending else "alerts: none"
-    try:
-        s = flush(db, config)
-    except Exception as exc:  # delivery problems must not fail the crawl command
-        return f"alerts: flush failed: {notify.scrub(f'{type(exc).__name__}: {exc}', *config.alerts.urls)}"
-    return f"alerts: sent {s.sent}, failed attempts {s.failed}, still pending {s.pending}"

@@ -1,7 +1,8 @@
 """Sending: `deliver(url, title, body)` through one freshly instantiated Apprise plugin per send, with checked
 senders for the Chinese group bots (see `crawler.monitor.notify` for why and for the test-only endpoint override).
 
-Imported only when a message is sent: Apprise and requests take ~0.1 s to import, and a crawl only writes
+Imported only when a message is sent -- in the sender child of `crawler.monitor.sender`, which bounds each
+send with a hard deadline -- or by tests: Apprise and requests take ~0.3 s to import, and a crawl only writes
 alerts to the outbox.
 """
 
@@ -19,14 +20,12 @@ from apprise.plugins.feishu import NotifyFeishu
 from apprise.plugins.lark import NotifyLark
 from apprise.plugins.wecombot import NotifyWeComBot
 
+from crawler.config import import_apprise
 from crawler.monitor.notify import SendResult, redact_url, scrub
 
 # Apprise's own log lines may quote tokens (e.g. "An invalid DingTalk API Token (...)"): they never reach the
 # application's handlers; `deliver()` captures them per call and scrubs them into the attempt's error instead.
-_apprise_log = logging.getLogger("apprise")
-_apprise_log.propagate = False
-if _apprise_log.level == logging.NOTSET or _apprise_log.level > logging.WARNING:
-    _apprise_log.setLevel(logging.WARNING)
+import_apprise()
 
 
 class _CheckedBot:
@@ -182,6 +181,11 @@ class _ThreadCapture(logging.Handler):
     def emit(self, record):
         if record.thread == self.thread:
             self.messages.append(record.getMessage())
+
+
+def load_plugins() -> None:
+    """Load Apprise's plugins now (about 1 s, once per process) instead of inside the first send's deadline."""
+    apprise.Apprise.instantiate("json://localhost/", suppress_exceptions=True)
 
 
 def deliver(url: str, title: str, body: str) -> SendResult:

@@ -1,6 +1,6 @@
 """Notification text and channel identity: the message of each alert kind, the `SendResult` a send returns,
 channel ids and redaction. Sending itself is `crawler.monitor.channels.deliver` (which imports this module,
-never the other way: Apprise loads only to send).
+never the other way); Apprise loads only to send or to show a channel, never to write an alert.
 
 Every channel is one Apprise URL from `[alerts] urls` (mailto/mailtos, json://, dingtalk://, wecombot://,
 feishu://, lark:// and everything else Apprise supports). One send = one freshly instantiated Apprise plugin,
@@ -18,8 +18,9 @@ Test-only endpoint override: for dingtalk://, wecombot://, feishu:// and lark://
 ``dingtalk://TOKEN/?endpoint=http://127.0.0.1:8080`` posts to
 ``http://127.0.0.1:8080/robot/send?access_token=TOKEN``. It exists for tests against local fake endpoints.
 
-Secrets: a channel is identified by `channel_id(url)` (a hash) and shown as `redact_url(url)`; any error text
-that could echo a URL is passed through `scrub(text, url)` before it is logged or stored.
+Secrets: a channel is identified by `channel_id(url)` (a hash) and shown as `redact_url(url)`, Apprise's own
+private rendering of the URL; any error text that could echo a URL is passed through `scrub(text, url)`
+before it is logged or stored (see "identity and secrets" below).
 """
 
 from __future__ import annotations
@@ -28,13 +29,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from functools import lru_cache
+from urllib.parse import quote, unquote, urlsplit
 
-BOT_SCHEMES = ("dingtalk", "wecombot", "feishu", "lark")
-MASK = "***"
-# query parameters whose values are safe to show
-_SAFE_QUERY = {"method", "format", "overflow", "mode", "endpoint", "to", "from", "name", "smtp", "port", "cto"}
-_TOKENISH = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-.=+%]{12,}$|^[A-Za-z0-9_\-=+%]{24,}$")
+from crawler.config import MASK, TOKEN_LIKE, import_apprise, redact_channel_url
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,15 @@ class SendResult:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# identity and redaction
+# identity and secrets
+#
+# Apprise knows which parts of each of its URLs are secret: every plugin's `url(privacy=True)` masks them
+# (tgram://1...z/12345/, slack://T...A/B...B/C...C/, pover://u...G@a...i/). A channel's label is that
+# rendering without its query (formatting options); the secrets scrubbed from any text are the parts of the
+# plugin's full URL that its private rendering does not show. Two hand-written rules remain: token-like path
+# segments are masked as well (Apprise shows the path of a generic json:// xml:// form:// webhook, where hook
+# tokens often live), and a URL Apprise cannot parse -- rejected at config load, but possible in direct API
+# calls -- is masked whole but for its scheme and host (`crawler.config.redact_channel_url`).
 
 
 def channel_id(url: str) -> str:
@@ -53,66 +59,61 @@ def channel_id(url: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL with passwords, tokens, secrets, path tokens and query values masked, for display and logs."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return f"{url.split(':', 1)[0]}://{MASK}"
-    scheme = parts.scheme or "?"
-    netloc = parts.netloc.rsplit("@", 1)
-    userinfo, hostport = (netloc if len(netloc) == 2 else ("", netloc[0]))
-    if scheme in BOT_SCHEMES:
-        # the host *is* the bot token (and the user part its signing secret)
-        shown = f"{scheme}://{(MASK + '@') if userinfo else ''}{MASK}/"
-        endpoint = dict(parse_qsl(parts.query)).get("endpoint")
-        return shown + (f"?endpoint={endpoint}" if endpoint else "")
-    if userinfo:
-        user, _, password = userinfo.partition(":")
-        userinfo = (f"{user}:{MASK}" if password else user) + "@"
-    segments = [MASK if _TOKENISH.match(unquote(seg)) else seg for seg in parts.path.split("/")]
-    query = "&".join(
-        f"{k}={v if k.lower() in _SAFE_QUERY else MASK}" for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    )
-    return f"{scheme}://{userinfo}{hostport}{'/'.join(segments)}" + (f"?{query}" if query else "")
+    """The channel's label for display, logs and the database: Apprise's private rendering of the URL."""
+    return _view(url.strip())[0]
+
+
+def provisional_label(url: str) -> str:
+    """A label that needs no Apprise (the store path writes delivery rows without loading it): scheme and host
+    only. The next flush replaces it by `redact_url(url)`."""
+    return redact_channel_url(url)
 
 
 def secrets_of(url: str) -> list[str]:
-    """Substrings of `url` that must never be shown: userinfo, bot tokens, token-like path parts, query values."""
-    found: set[str] = set()
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return [url]
-    if "@" in parts.netloc:
-        userinfo = parts.netloc.rsplit("@", 1)[0]
-        found.update(p for p in userinfo.split(":") if p)
-        found.add(userinfo)
-    if parts.scheme in BOT_SCHEMES:
-        found.add(parts.hostname or "")
-        found.add(parts.netloc.rsplit("@", 1)[-1])
-        found.update(s for s in parts.path.split("/") if s)
-    found.update(s for s in parts.path.split("/") if s and _TOKENISH.match(unquote(s)))
-    for key, value in parse_qsl(parts.query):
-        if key.lower() not in _SAFE_QUERY and value:
-            found.add(value)
-    variants = set()
-    for s in found:
-        if len(s) >= 3:
-            variants.update({s, unquote(s), quote(s, safe="")})
-    return sorted(variants, key=len, reverse=True)
+    """Substrings of `url` that must never be shown (longest first), as Apprise's plugin for it sees them."""
+    return list(_view(url.strip())[1])
 
 
 def scrub(text: str | None, *urls: str) -> str | None:
-    """`text` with every secret of `urls` (and any URL's userinfo) replaced by ***."""
+    """`text` with every secret of `urls` (and any URL's userinfo or token parameter) replaced by ***."""
     if not text:
         return text
     for url in urls:
         for secret in secrets_of(url):
             text = text.replace(secret, MASK)
-    # belt and braces: credentials in any URL-looking string
+    # belt and braces: credentials in any URL-looking string, whatever URL they came from
     text = re.sub(r"(\w+://)[^/\s@]+@", rf"\1{MASK}@", text)
-    text = re.sub(r"(access_token|key|token|secret|sign)=([^&\s'\"]+)", rf"\1={MASK}", text)
+    text = re.sub(r"\b(access_token|key|token|secret|sign|sig)=([^&\s'\"]+)", rf"\1={MASK}", text)
     return text
+
+
+_SPLIT = re.compile(r"[/?&=@:#,;\s]+")
+
+
+def _tokens(url: str) -> set[str]:
+    return {t for t in _SPLIT.split(unquote(url)) if t}
+
+
+@lru_cache(maxsize=256)
+def _view(url: str) -> tuple[str, tuple[str, ...]]:
+    """(label, secrets longest first) of one channel URL; Apprise loads on the first call."""
+    plugin = import_apprise().Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin is None:
+        label = redact_channel_url(url)
+        secrets = _tokens(url) - _tokens(label)
+    else:
+        private = plugin.url(privacy=True)
+        parts = urlsplit(private)
+        masked = {unquote(s) for s in parts.path.split("/") if TOKEN_LIKE.match(unquote(s))}
+        path = "/".join(MASK if unquote(s) in masked else s for s in parts.path.split("/"))
+        label = f"{parts.scheme}://{parts.netloc}{re.sub('/{2,}$', '/', path)}"
+        secrets = (_tokens(plugin.url(privacy=False)) - _tokens(private)) | masked
+    scheme = urlsplit(url).scheme.lower()
+    variants = set()
+    for secret in secrets:
+        if len(secret) >= 3 and secret.lower() != scheme:
+            variants.update({secret, quote(secret, safe=""), quote(secret, safe="/:@")})
+    return label, tuple(sorted(variants, key=len, reverse=True))
 
 
 # ---------------------------------------------------------------------------------------------------------
