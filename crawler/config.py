@@ -10,6 +10,7 @@ import logging
 import re
 import tomllib
 from dataclasses import MISSING, dataclass, field
+from datetime import timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -124,8 +125,19 @@ class Config:
 
 
 _SECTIONS = {"crawl": CrawlSettings, "alerts": AlertSettings, "dedupe": DedupeSettings}
+# the accepted range of each numeric [crawl] key (None: no upper bound); 0 pages, bytes or seconds would
+# make every crawl fail in a way that looks like the portal's fault
+_CRAWL_RANGES = {
+    "download_delay": (0, None),
+    "concurrency_per_domain": (1, 16),
+    "timeout": (1, None),
+    "max_page_bytes": (1, None),
+    "max_attachment_bytes": (1, None),
+    "max_list_pages": (1, None),
+    "retry_times": (0, None),
+}
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_SCHEDULE_PATTERN = re.compile(r"^\s*(\d+\s*[smhd]|(\S+\s+){4}\S+)\s*$")
+_INTERVAL_PATTERN = re.compile(r"^\s*(\d+)\s*[smhd]\s*$")
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG, *, check_channels: bool = True) -> Config:
@@ -148,7 +160,10 @@ def parse_config(raw_text: str, path: str | Path | None = None, *, check_channel
     try:
         data = tomllib.loads(raw_text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
+        # tomllib puts the place in the message, "(at line 8, column 25)" (an attribute only from 3.14)
+        at_line = re.search(r"\bat line (\d+)", str(exc))
+        line = f":{at_line.group(1)}" if at_line else ""
+        raise ConfigError(f"{where}{line}: TOML syntax error: {exc}") from None
     locate = _Locator(raw_text, where)
     unknown = set(data) - set(_SECTIONS) - {"portal"}
     if unknown:
@@ -185,11 +200,14 @@ def _section(cls, table, label: str, locate: "_Locator"):
         values["urls"] = tuple(values["urls"])
     settings = cls(**values)
     if isinstance(settings, CrawlSettings):
-        if not 1 <= settings.concurrency_per_domain <= 16:
-            raise ConfigError(f"{locate.key('concurrency_per_domain')}: concurrency_per_domain must be 1..16")
-        if settings.download_delay < 0:
-            raise ConfigError(f"{locate.key('download_delay')}: download_delay must be >= 0")
-        _check_schedule(settings.schedule, locate.key("schedule"))
+        for key, (low, high) in _CRAWL_RANGES.items():
+            value = getattr(settings, key)
+            if value < low or (high is not None and value > high):
+                bound = f"{low}..{high}" if high is not None else f">= {low}"
+                raise ConfigError(f"{locate.key(key)}: [crawl] {key} must be {bound}, got {value!r}")
+        if not settings.user_agent.strip():
+            raise ConfigError(f"{locate.key('user_agent')}: [crawl] user_agent must not be empty")
+        _check_schedule(settings.schedule, f"{locate.key('schedule')}: [crawl]")
         _check_backend(settings, locate)
     if isinstance(settings, DedupeSettings) and not 0 < settings.threshold <= 1:
         raise ConfigError(f"{locate.key('threshold')}: threshold must be in (0, 1]")
@@ -282,9 +300,22 @@ def _check_backend(crawl: CrawlSettings, locate: "_Locator") -> None:
 
 
 def _check_schedule(value: str, where: str) -> None:
-    if not _SCHEDULE_PATTERN.match(value):
-        raise ConfigError(f"{where}: schedule {value!r} must be an interval like '6h', '30m', '10s' "
-                          "or a 5-field cron expression")
+    """An interval (`6h`, `30m`, `10s`, `1d`, never 0) or a 5-field crontab line that APScheduler accepts,
+    so that `govwatch watch` never meets a schedule it cannot turn into a trigger."""
+    interval = _INTERVAL_PATTERN.match(value)
+    if interval:
+        if int(interval.group(1)) == 0:
+            raise ConfigError(f"{where} schedule {value!r}: an interval must be longer than 0")
+        return
+    if len(value.split()) != 5:
+        raise ConfigError(f"{where} schedule {value!r} must be an interval like '6h', '30m', '10s' "
+                          "or a 5-field cron expression like '0 8 * * *'")
+    from apscheduler.triggers.cron import CronTrigger  # only configs with a cron schedule pay for the import
+
+    try:
+        CronTrigger.from_crontab(value.strip(), timezone=timezone.utc)
+    except ValueError as exc:
+        raise ConfigError(f"{where} schedule {value!r} is not a valid cron expression: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -407,3 +438,148 @@ class _FixedLocator(_Locator):
 
     def key(self, key: str, portal_id: str | None = None, occurrence: int = 1) -> str:
         return self.where
+
+# ---------------------------------------------------------------------------------------------------------
+# `govwatch init`: the commented template
+
+# One line per key: what `govwatch init` writes beside its default. Every key of every section needs one
+# (tests/test_init.py checks), so a new key is documented where a user first meets it.
+KEY_HELP = {
+    "crawl": {
+        "download_delay": "seconds between two requests to one host",
+        "autothrottle": "lengthen the delay when the server answers slowly (Scrapy AutoThrottle)",
+        "concurrency_per_domain": "requests at once to one host, 1..16",
+        "obey_robots": "obey each portal's robots.txt",
+        "user_agent": "the User-Agent of every request: say who you are and how to reach you",
+        "schedule": "default schedule of `govwatch watch`: an interval (6h, 30m, 1d) or a 5-field cron line, UTC",
+        "timeout": "seconds one crawl may run before it is stopped",
+        "max_page_bytes": "largest page downloaded, in bytes",
+        "max_attachment_bytes": "largest attachment (PDF, DOCX, DOC) downloaded, in bytes",
+        "max_list_pages": "list pages followed per column in one crawl",
+        "retry_times": "retries of a failed request (timeouts, 5xx), with backoff",
+        "backend": "local | scrapyd: crawl on this machine, or as jobs on scrapyd_nodes (results stored here)",
+        "scrapyd_nodes": "scrapyd node URLs; credentials from SCRAPYD_USERNAME/SCRAPYD_PASSWORD, never here",
+        "scrapyd_project": "the project name on the nodes (`govwatch scrapyd --project`, scrapyd-deploy)",
+        "scrapyd_jobs_per_node": "jobs in flight on one node at once",
+        "scrapyd_node_timeout": "seconds a node may not answer before its jobs go to another node",
+    },
+    "alerts": {
+        "urls": "Apprise URLs every alert goes to (examples below); empty: alerts stay in the database",
+        "alert_on_baseline": "also alert on what a portal's first crawl finds (otherwise a silent baseline)",
+        "alert_on_update": "alert when a known report changes substantially",
+        "max_attempts": "delivery attempts per channel before an alert counts as failed",
+        "backoff_base": "seconds before the first retry; doubles with every failed attempt",
+        "max_backoff": "longest wait between two attempts, in seconds (the defaults retry for ~44 hours)",
+        "send_timeout": "seconds one send may take in all (connect, TLS, answer), at most 120",
+        "crawl_flush_budget": "seconds delivery may add to the end of `govwatch crawl`; the rest stays pending",
+        "deadline_digest": "after 1 April, one digest of the regions still missing last year's report",
+    },
+    "dedupe": {
+        "threshold": "similarity (0..1] of two bodies above which they are copies of one document",
+    },
+    "portal": {
+        "id": "unique; used in CLI flags and the database",
+        "name": "the portal's name, for tables and alerts",
+        "start_urls": "the 法治政府建设 column's list page(s)",
+        "home": "or the home page: the column is found on it (see `govwatch discover URL`)",
+        "cms": "auto | trs | hanweb | ucap | json | generic (auto detects it from the page)",
+        "region": "the region's name, when the pages do not say it",
+        "adcode": "its 6-digit GB/T 2260 code, likewise",
+        "schedule": "this portal's own schedule for `govwatch watch`",
+        "allowed_hosts": "further hosts the crawl may fetch from (e.g. an attachment server)",
+    },
+}
+ALERT_URL_EXAMPLES = (
+    "json://127.0.0.1:9000/hook", "dingtalk://secret@token/", "wecombot://key/", "feishu://token/",
+    "mailtos://user:pass@smtp.example.com",
+)
+SAMPLE_PORTAL = {"id": "jinghu", "name": "芜湖市镜湖区人民政府",
+                 "start_urls": ["https://www.jinghu.gov.cn/zwgk/fzzfjs/index.html"], "region": "镜湖区",
+                 "adcode": "340202"}
+OPTIONAL_PORTAL_KEYS = {"home": "https://www.jinghu.gov.cn/", "cms": "auto", "schedule": "0 8 * * *",
+                        "allowed_hosts": ["www.wuhu.gov.cn"]}
+_COMMENT_AT = 40  # the column where the one-line meanings start
+_LINE_WIDTH = 118
+
+
+def config_template(portals: list[dict] | None = None, crawl: dict | None = None) -> str:
+    """The text `govwatch init` writes: every key of [crawl], [alerts] and [dedupe] with its default and a
+    one-line meaning, alert channel examples, and `portals` as [[portal]] tables (without them, a sample
+    portal, commented out so that nothing is crawled until it is edited). `crawl` overrides defaults."""
+    crawl = crawl or {}
+    lines = [f"# govwatch.toml, written by `govwatch init` (govwatch {__version__}).",
+             "# Every key is optional except each portal's id and its start_urls (or home); the values",
+             "# shown are the defaults. A bad key or value is refused before any request, naming its line.", ""]
+    for name, cls in _SECTIONS.items():
+        lines.append(f"[{name}]")
+        for key, spec in cls.__dataclass_fields__.items():
+            value = crawl.get(key, spec.default) if name == "crawl" else spec.default
+            note = KEY_HELP[name][key] + ("" if value == spec.default else f" (default {_toml_value(spec.default)})")
+            lines += _commented(f"{key} = {_toml_value(value)}", note)
+        if name == "alerts":
+            lines += ["# for example:", "# urls = ["] + [f'#     "{url}",' for url in ALERT_URL_EXAMPLES] + ["# ]"]
+        lines.append("")
+    if portals:
+        for number, portal in enumerate(portals):
+            lines.append("[[portal]]")
+            for key, value in portal.items():
+                line = f"{key} = {_toml_value(value)}"
+                lines += _commented(line, KEY_HELP["portal"][key]) if number == 0 else [line]
+            lines.append("")
+    else:
+        lines += ["# A sample portal: edit it, then remove the leading '# ' of its lines.", "# [[portal]]"]
+        for key, value in SAMPLE_PORTAL.items():
+            lines += ["# " + line for line in _commented(f"{key} = {_toml_value(value)}", KEY_HELP["portal"][key], 2)]
+        lines.append("")
+    lines.append("# Optional keys of a portal:")
+    for key, value in OPTIONAL_PORTAL_KEYS.items():
+        lines += ["#   " + line for line in _commented(f"{key} = {_toml_value(value)}", KEY_HELP["portal"][key], 4)]
+    return "\n".join(lines) + "\n"
+
+
+def minimal_config(portals: list[dict], crawl: dict | None = None) -> str:
+    """Only what differs from the defaults: the `crawl` overrides and the [[portal]] tables."""
+    lines = (["[crawl]"] + [f"{key} = {_toml_value(value)}" for key, value in crawl.items()] + [""]) if crawl else []
+    for portal in portals:
+        lines += ["[[portal]]"] + [f"{key} = {_toml_value(value)}" for key, value in portal.items()] + [""]
+    return "\n".join(lines)
+
+
+def init(path: str | Path = DEFAULT_CONFIG, *, portals: list[dict] | None = None,
+         crawl: dict | None = None) -> Path:
+    """Write `config_template(portals, crawl)` to `path`; ConfigError if `path` exists (never overwritten)."""
+    path = Path(path)
+    text = config_template(portals, crawl)
+    parse_config(text, path)  # the template itself must load
+    try:
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{path} exists: not overwritten (edit it, remove it, or pass --config OTHER.toml)") \
+            from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write config: {exc.strerror or exc}") from None
+    return path
+
+
+def _commented(line: str, note: str, indent: int = 0) -> list[str]:
+    """`line` with `# note` beside it in the comment column, or on the line above when both do not fit."""
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    padded = line + " " * max(2, _COMMENT_AT - width(line))
+    if indent + width(padded) + 2 + width(note) > _LINE_WIDTH:
+        return [f"# {note}", line]
+    return [f"{padded}# {note}"]
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} to TOML")

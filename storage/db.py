@@ -35,25 +35,33 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def connect(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True) -> sqlite_utils.Database:
+def connect(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True,
+            read_only: bool = False) -> sqlite_utils.Database:
     """Open (creating if needed) the database at `path`, in WAL mode with the schema up to date.
 
+    With `read_only` the file must exist and is opened with SQLite's `mode=ro`: nothing is created,
+    migrated or written, and any write fails.
     Registers `govwatch_segment` (used by the full-text index triggers) on the connection.
     Raises DatabaseError with the path in the message when the file cannot be opened or written.
     """
     path = Path(path)
     try:
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        if read_only:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                                   isolation_level=None, check_same_thread=False)
+        else:
+            if path.parent and not path.parent.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         conn.create_function("govwatch_segment", 1, segment, deterministic=True)
         db = sqlite_utils.Database(conn)
         db.execute("PRAGMA busy_timeout = 30000")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
+        if not read_only:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
         db.execute(CACHE_PRAGMA)
         db.execute("PRAGMA foreign_keys = ON")
-        if migrate_schema:
+        if migrate_schema and not read_only:
             migrate(db)
     except (sqlite3.Error, OSError) as exc:
         raise DatabaseError(f"cannot open database {path}: {exc}") from exc

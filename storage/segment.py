@@ -81,7 +81,11 @@ def load(backend: str | None = None) -> Segmenter:
                 rjieba.add_word(word, freq, None)
             return Segmenter("rjieba", lambda text: rjieba.cut(text, False),
                              lambda text: rjieba.cut_for_search(text, False), rjieba.has_word)
-    import jieba
+    try:
+        import jieba
+    except ImportError:  # an optional extra since rjieba (a core dependency) does the same cut
+        raise ImportError("no Chinese segmenter: rjieba cannot be imported here and jieba is not installed "
+                          "(pip install 'govwatch[jieba]')") from None
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()

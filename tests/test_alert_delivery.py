@@ -264,7 +264,7 @@ def test_alerts_list_shows_the_next_attempt(tmp_path):
     runner = CliRunner()
     table = runner.invoke(main, ["alerts", "list", "--db", str(tmp_path / "gw.db")]).output
     header, _, row = table.splitlines()[:3]
-    assert "next attempt" in header and d["next_attempt_at"] in row
+    assert "next attempt (UTC)" in header and d["next_attempt_at"][:16].replace("T", " ") in row
     [listed] = [json.loads(line) for line in
                 runner.invoke(main, ["alerts", "list", "--json", "--db", str(tmp_path / "gw.db")]).output.splitlines()]
     assert listed["next_attempt_at"] == d["next_attempt_at"] == listed["deliveries"][0]["next_attempt_at"]

@@ -146,3 +146,53 @@ def test_bad_config_is_rejected_before_any_request(tmp_path):
     with pytest.raises(CrawlError, match="regoin"):
         crawl(path, tmp_path / "db.sqlite")
     assert not (tmp_path / "db.sqlite").exists()
+
+
+@pytest.mark.parametrize("line, key", [
+    ("timeout = -5", "timeout"), ("timeout = 0", "timeout"), ("max_page_bytes = 0", "max_page_bytes"),
+    ("max_attachment_bytes = -1", "max_attachment_bytes"), ("max_list_pages = -1", "max_list_pages"),
+    ("retry_times = -3", "retry_times"), ("concurrency_per_domain = 17", "concurrency_per_domain"),
+    ('user_agent = "  "', "user_agent"),
+])
+def test_out_of_range_crawl_values_name_file_line_and_key(tmp_path, line, key):
+    message = rejected(tmp_path, GOOD.replace("concurrency_per_domain = 1", line))
+    assert f"govwatch.toml:4: [crawl] {key} must" in message, message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("schedule, why", [
+    ("0s", "longer than 0"), ("0h", "longer than 0"), ("61 * * * *", "not a valid cron"),
+    ("* * * 13 *", "not a valid cron"), ("every day", "5-field cron"), ("* * * *", "5-field cron"),
+])
+def test_bad_schedules_are_rejected_at_load(tmp_path, schedule, why):
+    crawl_level = rejected(tmp_path, GOOD.replace("concurrency_per_domain = 1", f'schedule = "{schedule}"'))
+    assert "govwatch.toml:4: [crawl] schedule" in crawl_level and why in crawl_level, crawl_level
+    portal_level = rejected(tmp_path, GOOD.replace('cms = "hanweb"', f'schedule = "{schedule}"'))
+    assert "govwatch.toml:16: portal 'huiji' schedule" in portal_level and why in portal_level, portal_level
+
+
+@pytest.mark.parametrize("schedule", ["6h", "30m", "10s", "1d", "0 8 * * *", "*/15 * * * mon-fri"])
+def test_good_schedules_load(tmp_path, schedule):
+    config = load_config(write(tmp_path, GOOD.replace('cms = "hanweb"', f'schedule = "{schedule}"')))
+    assert config.portal("huiji").schedule == schedule
+
+
+def test_toml_syntax_error_message_starts_with_file_and_line(tmp_path):
+    message = rejected(tmp_path, GOOD.replace('name = "镜湖区人民政府"', 'name = "镜湖区人民政府'))
+    assert message.startswith(f"{tmp_path / 'govwatch.toml'}:8: TOML syntax error"), message
+
+
+@pytest.mark.parametrize("command", [["watch"], ["crawl"], ["coverage"]])
+@pytest.mark.parametrize("line", ['schedule = "0s"', 'schedule = "61 * * * *"', "timeout = -5", "retry_times = -3"])
+def test_commands_refuse_a_bad_value_in_one_line_before_anything_runs(tmp_path, command, line):
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    path = write(tmp_path, GOOD.replace("concurrency_per_domain = 1", line))
+    db = tmp_path / "gw.db"
+    result = CliRunner().invoke(main, command + ["--config", str(path), "--db", str(db)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {path}:4: [crawl] ") and len(result.output.splitlines()) == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not db.exists()

@@ -105,7 +105,7 @@ def test_parquet_round_trip(db, tmp_path):
 
 def test_txt_folder_safe_names(db, tmp_path):
     out = tmp_path / "txt"
-    n = export(db, "txt", out)
+    n = export(db, "txt", out, reports_only=False)
     files = sorted(p.name for p in out.iterdir())
     assert n == len(files) == 7
     for name in files:
@@ -116,6 +116,26 @@ def test_txt_folder_safe_names(db, tmp_path):
     assert any(name.startswith("unknown-unknown-") for name in files)
     body = (out / "340202-2020-镜湖区人民政府关于2020年法治政府建设情况的报告.txt").read_text(encoding="utf-8")
     assert SEEDS[0]["text"] in body
+
+
+def test_txt_holds_one_file_per_report_unless_all(db, tmp_path):
+    assert export(db, "txt", tmp_path / "reports") == 5
+    names = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert len(names) == 5 and not any(name.endswith("-2.txt") or "通知" in name for name in names)
+    runner = CliRunner()
+    corpus = db.execute("PRAGMA database_list").fetchone()[2]
+    default = runner.invoke(main, ["export", "--format", "txt", "--out", str(tmp_path / "cli"), "--db", corpus])
+    assert default.exit_code == 0 and "exported 5 reports" in default.output, default.output
+    every = runner.invoke(main, ["export", "--format", "txt", "--out", str(tmp_path / "all"), "--db", corpus,
+                                 "--all"])
+    assert every.exit_code == 0 and "exported 7 documents" in every.output, every.output
+    assert len(list((tmp_path / "all").iterdir())) == 7
+
+
+def test_txt_names_take_the_region_where_the_adcode_is_unknown():
+    assert safe_filename(None, 2023, "某县2023年法治政府建设工作报告", "某县") == "某县-2023-某县2023年法治政府建设工作报告.txt"
+    assert safe_filename(None, 2023, "报告", "阿拉善/左旗-新区") == "阿拉善左旗_新区-2023-报告.txt"
+    assert safe_filename("150421", 2023, "报告", "某旗") == "150421-2023-报告.txt"
 
 
 def test_safe_filename_caps_length():
@@ -181,10 +201,46 @@ def test_cli_export(corpus, tmp_path):
     result = runner.invoke(main, ["export", "--format", "parquet", "--out", str(out), "--db", str(corpus),
                                   "--reports-only"])
     assert result.exit_code == 0, result.output
-    assert "exported 5 documents" in result.output
+    assert "exported 5 reports" in result.output
     assert pq.read_table(out).num_rows == 5
     result = runner.invoke(main, ["export", "--format", "jsonl", "--out", str(tmp_path / "x.jsonl"),
                                   "--db", str(corpus), "--since", "2023-99-01"])
     assert result.exit_code != 0 and "invalid --since date" in result.output and "Traceback" not in result.output
     result = runner.invoke(main, ["export", "--format", "csv", "--out", str(tmp_path), "--db", str(corpus)])
     assert result.exit_code != 0 and "directory" in result.output
+
+
+def test_parquet_without_pyarrow_is_one_line(corpus, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now raises ImportError
+    out = tmp_path / "x.parquet"
+    result = CliRunner().invoke(main, ["export", "--format", "parquet", "--out", str(out), "--db", str(corpus)])
+    assert result.exit_code == 1 and "pip install 'govwatch[parquet]'" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_export_shows_a_progress_bar_when_stderr_is_a_terminal(corpus, tmp_path):
+    import os
+    import pty
+    import subprocess
+
+    master, slave = pty.openpty()
+    code = "import sys; sys.path.insert(0, sys.argv.pop(1)); from crawler.cli import main; main()"
+    out = tmp_path / "bar.jsonl"
+    proc = subprocess.run([sys.executable, "-c", code, str(REPO), "export", "--format", "jsonl", "--out", str(out),
+                           "--db", str(corpus)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                          timeout=120)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal's other end is closed: all read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    text = shown.decode("utf-8", "replace")
+    assert proc.returncode == 0, text
+    assert "exporting 7 documents" in text and "100%" in text and "7/7" in text, text
+    assert "exported 7 documents" in text and len(read_jsonl(out)) == 7

@@ -113,7 +113,7 @@ def test_cli_errcode_failure_is_recorded_and_secrets_absent(tmp_path):
         assert "still pending 2" in out.output  # one attempt per delivery and flush
         out = runner.invoke(main, ["alerts", "flush", "--config", str(config), "--db", str(db_path)])
         assert out.exit_code == 0 and "gave up 2" in out.output, out.output
-        listing = runner.invoke(main, ["alerts", "list", "--db", str(db_path)])
+        listing = runner.invoke(main, ["alerts", "list", "--wide", "--db", str(db_path)])
         listing_json = runner.invoke(main, ["alerts", "list", "--json", "--db", str(db_path)])
         test = runner.invoke(main, ["alerts", "test", "--config", str(config)])
         assert test.exit_code == 1 and "FAIL" in test.output

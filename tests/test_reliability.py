@@ -246,7 +246,7 @@ def test_bot_errcode_is_a_failed_delivery_and_secrets_stay_hidden(tmp_path):
         assert crawl(config, db_path, timeout=45).status == "ok"
         out = CliRunner().invoke(main, ["alerts", "flush", "--config", str(config), "--db", str(db_path)])
         assert out.exit_code == 0
-        listing = CliRunner().invoke(main, ["alerts", "list", "--db", str(db_path)]).output
+        listing = CliRunner().invoke(main, ["alerts", "list", "--wide", "--db", str(db_path)]).output
         listing += CliRunner().invoke(main, ["alerts", "list", "--json", "--db", str(db_path)]).output
     [alert] = list_alerts(connect(db_path))
     assert alert["status"] == "pending" and all(d["status"] == "pending" for d in alert["deliveries"])

@@ -184,8 +184,33 @@ def test_cli_search_json(corpus):
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert 1 <= len(lines) <= 3
     for record in lines:
-        assert set(record) == {"title", "url", "region", "report_year", "snippet"}
-    assert lines[0]["url"] == TITLE_DOC["url"]
+        assert set(record) == {"title", "url", "region", "report_year", "doc_type", "snippet"}
+    assert lines[0]["url"] == TITLE_DOC["url"] and lines[0]["doc_type"] == "annual_report"
+
+
+def test_cli_search_shows_type_and_year_and_filters_by_type(corpus, tmp_path):
+    from storage import sqlite3
+
+    source, copy = sqlite3.connect(str(corpus)), sqlite3.connect(str(tmp_path / "t.db"))
+    source.backup(copy)  # the module's corpus stays as it is
+    source.close(), copy.close()
+    corpus = tmp_path / "t.db"
+    db = connect(corpus)
+    store_document(db, dict(TITLE_DOC, url="http://yx.gov.cn/2.html", title="一图读懂某县营商环境新政解读",
+                            text="营商环境政策解读：一图读懂。\n围绕营商环境，解读十项举措。", doc_type="interpretation",
+                            report_year=None))
+    db.close()
+    runner = CliRunner()
+    shown = runner.invoke(main, ["search", "营商环境", "--db", str(corpus)])
+    assert shown.exit_code == 0, shown.output
+    assert "[某县 · 2023 · annual_report]" in shown.output and "[某县 · interpretation]" in shown.output
+    only = runner.invoke(main, ["search", "营商环境", "--db", str(corpus), "--json", "--type", "interpretation"])
+    assert [json.loads(line)["url"] for line in only.output.splitlines()] == ["http://yx.gov.cn/2.html"]
+    reports = runner.invoke(main, ["search", "营商环境", "--db", str(corpus), "--json", "--type", "annual_report"])
+    types = {json.loads(line)["doc_type"] for line in reports.output.splitlines()}
+    assert types == {"annual_report"}
+    bad = runner.invoke(main, ["search", "营商环境", "--db", str(corpus), "--type", "memo"])
+    assert bad.exit_code == 2 and "memo" in bad.output
 
 
 def test_cli_search_table_and_errors(corpus):

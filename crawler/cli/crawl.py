@@ -1,4 +1,4 @@
-"""`govwatch crawl`, `govwatch discover`, `govwatch reports`, `govwatch status`."""
+"""`govwatch crawl`, `govwatch discover`, `govwatch status`."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import click
 
 from crawler.cli.common import config_option, db_option, json_option, open_config, open_db, print_jsonl, print_table
 from crawler.config import DEFAULT_CONFIG
+from crawler.cli.common import open_db_read_only, wide_option
 
 
 def register(main: click.Group) -> None:
     main.add_command(crawl_command)
     main.add_command(discover_command)
-    main.add_command(reports_command)
     main.add_command(status_command)
 
 
@@ -139,27 +139,12 @@ def discover_command(url: str, limit: int, as_json: bool) -> None:
         sys.exit(1)
 
 
-@click.command("reports")
-@db_option
-@json_option
-@click.option("--year", type=int, default=None, help="Only reports on this year.")
-@click.option("--region", default=None, help="Only regions whose name contains TEXT (or adcode).")
-def reports_command(db_path: str, as_json: bool, year: int | None, region: str | None) -> None:
-    """One row per annual report, newest first (canonical documents only)."""
-    from crawler.corpus.reports import REPORT_KEYS, reports
-
-    rows = reports(open_db(db_path), year=year, region=region)
-    if as_json:
-        print_jsonl(rows)
-    else:
-        print_table(rows, list(REPORT_KEYS))
-
-
 @click.command("status")
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
               help=f"Also list this config's portals that never ran (default: {DEFAULT_CONFIG} if it exists).")
 @db_option
 @json_option
+@wide_option
 def status_command(config_path: str | None, db_path: str, as_json: bool) -> None:
     """One row per portal: status (ok, blocked, error, never), reason, last crawl, documents, reports, and
     the next run while a `govwatch watch` daemon runs on the database."""
@@ -168,7 +153,7 @@ def status_command(config_path: str | None, db_path: str, as_json: bool) -> None
     if config_path is None and Path(DEFAULT_CONFIG).is_file():
         config_path = DEFAULT_CONFIG
     config = open_config(config_path) if config_path else None
-    rows = status(open_db(db_path), config=config)
+    rows = status(open_db_read_only(db_path), config=config)
     if as_json:
         print_jsonl(rows)
     else:

@@ -8,6 +8,7 @@ import sys
 import click
 
 from crawler.cli.common import config_option, db_option, json_option, open_config, open_db, print_jsonl, print_table
+from crawler.cli.common import open_db_read_only, wide_option
 
 
 def register(main: click.Group) -> None:
@@ -43,11 +44,12 @@ def flush(config_path: str, db_path: str, as_json: bool) -> None:
 @click.option("--limit", default=50, show_default=True)
 @db_option
 @json_option
+@wide_option
 def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
     """Show alerts with their per-channel deliveries, attempts and next attempt (secrets are never shown)."""
     from crawler.monitor.delivery import list_alerts
 
-    rows = list_alerts(open_db(db_path), pending=pending, limit=limit)
+    rows = list_alerts(open_db_read_only(db_path), pending=pending, limit=limit)
     if as_json:
         print_jsonl(rows)
         return
@@ -55,11 +57,17 @@ def list_(pending: bool, limit: int, db_path: str, as_json: bool) -> None:
     for row in rows:
         deliveries = "; ".join(f"{d['channel_label']}: {d['status']} ({d['attempts']})" for d in row["deliveries"])
         errors = [d["last_error"] for d in row["deliveries"] if d["last_error"] and d["status"] != "sent"]
-        table.append({"id": row["id"], "kind": row["kind"], "created": row["created_at"], "status": row["status"],
-                      "next attempt": row["next_attempt_at"] or "",
+        table.append({"id": row["id"], "kind": row["kind"], "created (UTC)": _minute(row["created_at"]),
+                      "status": row["status"], "next attempt (UTC)": _minute(row["next_attempt_at"]),
                       "message": (row["message"] or "").split("\n", 1)[0][:60], "deliveries": deliveries,
                       "error": (errors[0] if errors else "")[:80]})
-    print_table(table, ["id", "kind", "created", "status", "next attempt", "message", "deliveries", "error"])
+    print_table(table, ["id", "kind", "created (UTC)", "status", "next attempt (UTC)", "message", "deliveries",
+                        "error"], shrink=("message", "deliveries", "error"))
+
+
+def _minute(iso: str | None) -> str:
+    """`2026-12-02T02:13:16+00:00` as `2026-12-02 02:13` (the JSON keeps the whole timestamp)."""
+    return iso[:16].replace("T", " ") if iso else ""
 
 
 @alerts.command("retry")
@@ -103,7 +111,7 @@ def test(config_path: str, as_json: bool) -> None:
 @click.command()
 @config_option
 @db_option
-@click.option("--year", "years", type=int, multiple=True, help="Report year (repeatable; default: the year due "
+@click.option("--year", "years", type=click.IntRange(1949, 2100), multiple=True, help="Report year (repeatable; default: the year due "
               "this year, i.e. last year).")
 @click.option("--province", default=None, help="Only this province (安徽省, 安徽 or 340000).")
 @click.option("--level", type=click.Choice(["province", "city", "county"]), default=None,
@@ -111,6 +119,7 @@ def test(config_path: str, as_json: bool) -> None:
 @click.option("--totals", "only_totals", is_flag=True, help="Only the totals per province and for the country.")
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8) instead of a table.")
+@wide_option
 def coverage(config_path: str, db_path: str, years: tuple[int, ...], province: str | None, level: str | None,
              only_totals: bool, as_json: bool, as_csv: bool) -> None:
     """Every region of the division tree, configured or not: published (date, link), missing, overdue,
@@ -123,8 +132,9 @@ def coverage(config_path: str, db_path: str, years: tuple[int, ...], province: s
     from crawler.monitor.coverage import STATUSES, matrix, totals
     from crawler.registry.places import short_name
 
+    config = registry_config(config_path)  # a bad config is named before the database is opened
     try:
-        rows = do_coverage(open_db(db_path), registry_config(config_path), years=list(years) or None,
+        rows = do_coverage(open_db_read_only(db_path), config, years=list(years) or None,
                            province=province, level=level)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

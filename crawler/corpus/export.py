@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterator
@@ -27,6 +26,7 @@ ATTACHMENT_KEYS = ("url", "name", "status", "chars", "error")
 BATCH = 500
 _UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]+')
 MAX_TITLE_CHARS = 40
+MAX_REGION_CHARS = 20
 MAX_NAME_BYTES = 200
 
 
@@ -114,6 +114,12 @@ def iter_rows(db: sqlite_utils.Database, *, reports_only: bool = False, since: s
             yield record
 
 
+def default_reports_only(fmt: str) -> bool:
+    """Whether `fmt` exports only canonical annual reports unless told otherwise: txt (files to read) does,
+    the table formats (for analysis: every document, duplicates marked) do not."""
+    return fmt == "txt"
+
+
 def count_rows(db: sqlite_utils.Database, *, reports_only: bool = False, since: str | None = None) -> int:
     where, params = _where(reports_only, parse_since(since))
     return db.execute("SELECT count(*) FROM documents" + where, params).fetchone()[0]
@@ -143,6 +149,15 @@ def _write_csv(rows, out: Path, tick, columns) -> int:
             n += 1
             tick(n)
     return n
+
+
+def require_pyarrow() -> None:
+    """ExportError unless pyarrow (the `parquet` extra) can be imported."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ExportError("--format parquet needs pyarrow, an optional extra: pip install 'govwatch[parquet]' "
+                          "(or use --format jsonl or csv)") from None
 
 
 def parquet_schema(segmented: bool = False):
@@ -181,22 +196,28 @@ def _write_parquet(rows, out: Path, tick, columns, segmented: bool, row_group: i
     return n
 
 
-def safe_filename(adcode: str | None, year: int | None, title: str | None) -> str:
-    """`<adcode>-<year>-<short title>.txt` without path separators, reserved or control characters."""
-    short = _UNSAFE.sub("", title or "").strip().strip(".") or "untitled"
-    short = re.sub(r"\s+", " ", short)[:MAX_TITLE_CHARS]
+def safe_filename(adcode: str | None, year: int | None, title: str | None, region: str | None = None) -> str:
+    """`<adcode>-<year>-<short title>.txt` (the region's name where the adcode is unknown) without path
+    separators, reserved or control characters."""
+    short = _clean_name(title, MAX_TITLE_CHARS) or "untitled"
     code = re.sub(r"[^0-9A-Za-z]", "", str(adcode)) if adcode else ""
-    stem = f"{code or 'unknown'}-{year if year else 'unknown'}-{short}"
+    place = code or _clean_name(region, MAX_REGION_CHARS).replace("-", "_") or "unknown"
+    stem = f"{place}-{year if year else 'unknown'}-{short}"
     while len(stem.encode("utf-8")) > MAX_NAME_BYTES:
         stem = stem[:-1]
     return stem + ".txt"
+
+
+def _clean_name(text: str | None, limit: int) -> str:
+    cleaned = _UNSAFE.sub("", text or "").strip().strip(".")
+    return re.sub(r"\s+", " ", cleaned)[:limit].strip()
 
 
 def _write_txt(rows, out: Path, tick) -> int:
     out.mkdir(parents=True, exist_ok=True)
     n = 0
     for record in rows:
-        name = safe_filename(record["adcode"], record["report_year"], record["title"])
+        name = safe_filename(record["adcode"], record["report_year"], record["title"], record["region"])
         path = out / name
         counter = 2
         while path.exists():
@@ -211,14 +232,20 @@ def _write_txt(rows, out: Path, tick) -> int:
     return n
 
 
-def export(db: sqlite_utils.Database, fmt: str, out: str | Path, *, reports_only: bool = False,
+def export(db: sqlite_utils.Database, fmt: str, out: str | Path, *, reports_only: bool | None = None,
            since: str | date | None = None, segmented: bool = False,
            progress: Callable[[int], None] | None = None) -> int:
     """Write the corpus (or its canonical reports, or documents published since `since`) to `out` in
-    `fmt` (jsonl | csv | parquet | txt: a folder). Returns the number of documents written."""
+    `fmt` (jsonl | csv | parquet | txt: a folder). Returns the number of documents written.
+
+    `reports_only=None` takes the format's default (`default_reports_only`): a txt folder holds one file
+    per canonical annual report, the table formats every document."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+    reports_only = default_reports_only(fmt) if reports_only is None else reports_only
     since_iso = parse_since(since)
+    if fmt == "parquet":
+        require_pyarrow()
     out = Path(out)
     if fmt != "txt":
         if out.is_dir():
@@ -246,18 +273,5 @@ def export(db: sqlite_utils.Database, fmt: str, out: str | Path, *, reports_only
     return n
 
 
-def terminal_progress(total: int, stream=None) -> Callable[[int], None] | None:
-    """A progress callback writing `\\rexported n/total` to stderr, or None when stderr is not a terminal."""
-    stream = stream or sys.stderr
-    if not stream.isatty():
-        return None
-
-    def show(n: int) -> None:
-        stream.write(f"\rexporting {n:,}/{total:,} documents")
-        stream.flush()
-
-    return show
-
-
-__all__ = ["FORMATS", "FIELDS", "ExportError", "export", "iter_rows", "count_rows", "parse_since",
-           "safe_filename", "parquet_schema", "terminal_progress"]
+__all__ = ["FORMATS", "FIELDS", "ExportError", "export", "iter_rows", "count_rows", "default_reports_only",
+           "parse_since", "safe_filename", "parquet_schema", "require_pyarrow"]

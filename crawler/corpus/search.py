@@ -25,10 +25,13 @@ from dataclasses import asdict, dataclass
 import sqlite_utils
 
 from crawler.corpus import fts
+from crawler.extract.record import DOC_TYPES
 from storage import sqlite3
 from storage.segment import tokens
 
 SNIPPET_CHARS = 80
+# every term becomes phrases of its words: a 30,000-character query took over a minute to rank
+MAX_QUERY_CHARS = 1000
 NEAR_WINDOW = 12  # tokens: the sub-words the index puts between two words of a long word
 NEAR_CANDIDATES = 200  # best NEAR matches checked for the term itself when the phrases found too few
 HL_OPEN, HL_CLOSE = "【", "】"
@@ -50,11 +53,12 @@ class SearchHit:
     published_at: str | None
     snippet: str
     score: float
+    doc_type: str | None = None
 
     def to_json(self) -> dict:
         """The `govwatch search --json` record (exactly these keys)."""
         return {"title": self.title, "url": self.url, "region": self.region, "report_year": self.report_year,
-                "snippet": self.snippet}
+                "doc_type": self.doc_type, "snippet": self.snippet}
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -117,6 +121,13 @@ def parse_query(query: str) -> ParsedQuery:
     """Turn user input into a safe FTS5 expression. Raises SearchError when nothing searchable remains."""
     if query is None or not query.strip():
         raise SearchError("empty query: give one or more words, e.g. 行政复议 or \"营商环境\"")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the shell could not decode reach Python as lone surrogates
+        raise SearchError("the query is not valid UTF-8 text (check the terminal's encoding)") from None
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"the query has {len(query):,} characters; at most {MAX_QUERY_CHARS:,} are searched "
+                          "(quote the phrase that matters)")
     text = query.strip()
     if text.count('"') % 2:  # unbalanced quote: treat the lone quote as a space
         index = text.rfind('"')
@@ -187,46 +198,67 @@ def make_snippet(text: str | None, words: tuple[str, ...] | list[str], *, width:
 
 
 def search(db: sqlite_utils.Database, query: str, limit: int = 20, *,
-           include_duplicates: bool = False, shards: int | None = None) -> list[SearchHit]:
-    """Best `limit` documents for `query` (bm25, title weighted), canonical documents only by default.
+           include_duplicates: bool = False, shards: int | None = None,
+           doc_type: str | None = None) -> list[SearchHit]:
+    """Best `limit` documents for `query` (bm25, title weighted), canonical documents only by default, of
+    one `doc_type` (annual_report, interpretation, plan, news, other) when given.
     `shards`: rowid ranges ranked in parallel (default: one per CPU on a large corpus, see crawler.corpus.fts)."""
     parsed = parse_query(query)
     if limit is None or limit < 1:
         raise SearchError("limit must be a positive number")
+    if doc_type is not None and doc_type not in DOC_TYPES:
+        raise SearchError(f"unknown document type {doc_type!r} (choose from {', '.join(DOC_TYPES)})")
     limit = int(limit)
+    filters = Filters(include_duplicates, doc_type)
     try:
-        rows = _best(db, parsed.match, limit, include_duplicates, shards)
+        rows = _best(db, parsed.match, limit, filters, shards)
         if len(rows) < limit and parsed.near:
             # words of a term a few tokens apart: kept only where the text holds the term itself
             seen = {row[0] for row in rows}
-            rows += [row for row in _best(db, parsed.near, NEAR_CANDIDATES, include_duplicates, shards)
+            rows += [row for row in _best(db, parsed.near, NEAR_CANDIDATES, filters, shards)
                      if row[0] not in seen and parsed.contains_terms(row[1], row[6])][:limit - len(rows)]
     except sqlite3.OperationalError as exc:
         raise SearchError(f"cannot run query {query!r}: {exc}") from None
     hits = []
-    for doc_id, title, url, region, year, published, text, score in rows:
+    for doc_id, title, url, region, year, published, text, kind, score in rows:
         snippet = make_snippet(text, parsed.words, prefer=parsed.terms)
         if HL_OPEN not in snippet and title:
             title_snippet = make_snippet(title, parsed.words, prefer=parsed.terms)
             if HL_OPEN in title_snippet:
                 snippet = title_snippet
-        hits.append(SearchHit(doc_id, title, url, region, year, published, snippet, float(score)))
+        hits.append(SearchHit(doc_id, title, url, region, year, published, snippet, float(score), kind))
     return hits
 
 
-def _best(db: sqlite_utils.Database, match: str, limit: int, include_duplicates: bool,
+@dataclass(frozen=True)
+class Filters:
+    include_duplicates: bool = False
+    doc_type: str | None = None
+
+    def sql(self) -> tuple[str, list]:
+        clauses, params = [], []
+        if not self.include_duplicates:
+            clauses.append("AND duplicate_of IS NULL")
+        if self.doc_type:
+            clauses.append("AND doc_type = ?")
+            params.append(self.doc_type)
+        return " ".join(clauses), params
+
+
+def _best(db: sqlite_utils.Database, match: str, limit: int, filters: Filters,
           shards: int | None) -> list[tuple]:
-    """The `limit` best document rows (id, title, url, region, report_year, published_at, text, score).
-    Ranks inside the FTS table first (no per-match join), then reads the best few and drops duplicates;
-    only when too many of those were duplicates, ranks again without the cap."""
-    cap = limit if include_duplicates else limit * 4 + 20
-    canonical = "" if include_duplicates else "AND duplicate_of IS NULL"
+    """The `limit` best document rows (id, title, url, region, report_year, published_at, text, doc_type,
+    score). Ranks inside the FTS table first (no per-match join), then reads the best few and drops those the
+    filters exclude; only when too many of those were excluded, ranks again without the cap."""
+    cap = limit if filters == Filters(include_duplicates=True) else limit * 4 + 20
+    where, params = filters.sql()
     while True:
         scored = fts.ranked(db, match, cap, shards=shards)
         scores = dict(scored)
         placeholders = ", ".join("?" * len(scores))
-        rows = db.execute(f"SELECT id, title, url, region, report_year, published_at, text FROM documents "
-                          f"WHERE id IN ({placeholders}) {canonical}", list(scores)).fetchall() if scores else []
+        rows = db.execute(f"SELECT id, title, url, region, report_year, published_at, text, doc_type "
+                          f"FROM documents WHERE id IN ({placeholders}) {where}",
+                          list(scores) + params).fetchall() if scores else []
         rows = sorted((row + (scores[row[0]],) for row in rows), key=lambda row: row[-1])[:limit]
         if len(rows) >= limit or cap < 0 or len(scored) < cap:
             return rows

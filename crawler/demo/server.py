@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import hashlib
+import html as _html
 import socket
 import threading
 import time
@@ -33,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 CHINA_TZ = timezone(timedelta(hours=8))
 OFFSITE_ID = "_offsite"
+HOME_PATHS = ("/", "/index.html", "/index.htm")
 ROBOTS_TXT = "User-agent: *\nDisallow: /private/\nAllow: /\n"
 
 __all__ = [
@@ -217,6 +219,40 @@ class Portal:
     def robots_txt(self) -> str:
         return ROBOTS_TXT
 
+    def home_page(self) -> str:
+        """The portal's home page, as real portals have one: a navigation bar whose columns include the
+        法治政府建设 column (so `govwatch discover` finds it among the others), special topics and headlines."""
+        site = getattr(self, "site", None) or {}
+        name, column = site.get("site") or self.name, site.get("column") or "法治政府建设"
+        nav = [("首页", "/"), ("政务公开", "/zwgk/"), ("新闻中心", "/xwzx/"), ("政策解读", "/zcjd/"),
+               (column, self.column_path), ("互动交流", "/hdjl/"), ("办事服务", "/bsfw/")]
+        topics = [("优化营商环境", "/ztzl/yshj/"), ("乡村振兴", "/ztzl/xczx/"), (column, self.column_path),
+                  ("安全生产", "/ztzl/aqsc/")]
+        headlines = [i for i in self.items if not i.href and i.kind in ("news", "filler")][:5]
+
+        def links(pairs):
+            return "\n".join(f'      <li><a href="{_html.escape(href)}">{_html.escape(text)}</a></li>'
+                             for text, href in pairs)
+
+        news = "\n".join(f'      <li><a href="{_html.escape(self.url(i))}">{_html.escape(i.title)}</a>'
+                         f"<span>{i.date}</span></li>" for i in headlines)
+        return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{_html.escape(name)}</title></head>
+<body>
+  <div class="header"><h1>{_html.escape(name)}</h1></div>
+  <div class="nav"><ul>
+{links(nav)}
+  </ul></div>
+  <div class="news"><h2>工作动态</h2><ul>
+{news}
+  </ul></div>
+  <div class="topics"><h2>专题专栏</h2><ul>
+{links(topics)}
+  </ul></div>
+  <div class="footer">{_html.escape(name)} 主办</div>
+</body></html>
+"""
+
     def dispatch(self, request: Request) -> Response | None:
         with self.lock:
             att = self._files.get(request.path)
@@ -225,7 +261,10 @@ class Portal:
                 return Response(body=att.data, content_type=att.content_type,
                                 headers={"Content-Disposition": f'inline; filename="{att.filename}"'},
                                 last_modified=item.published_dt if item else None)
-            return self.handle(request)
+            response = self.handle(request)
+            if response is None and request.path in HOME_PATHS and self.column_path not in HOME_PATHS:
+                response = Response.html(self.home_page(), last_modified=self.modified)
+            return response
 
     def handle(self, request: Request) -> Response | None:
         """Answer one request (None = 404). Called with the portal lock held."""
@@ -250,7 +289,7 @@ class _OffsitePortal(Portal):
 class PortalServer:
     """Serves portals on loopback, one listener (address + port) per portal, in background threads."""
 
-    def __init__(self, portals: list[Portal], *, first_host: int = 2, offsite: bool = True):
+    def __init__(self, portals: list[Portal], *, first_host: int = 2, offsite: bool = True, port: int = 0):
         ids = [p.id for p in portals]
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate portal ids: {ids}")
@@ -258,6 +297,8 @@ class PortalServer:
         if offsite:
             self.portals[OFFSITE_ID] = _OffsitePortal(OFFSITE_ID, "其他网站")
         self._first_host = first_host
+        self._port = port  # 0: any free port; else every portal's port (or port + n on one address)
+        self.fixed_ports = bool(port)  # False once a fixed port was taken and a free one used instead
         self._listeners: dict[str, _PortalHTTPServer] = {}
         self._threads: list[threading.Thread] = []
         self._down: set[str] = set()
@@ -269,15 +310,11 @@ class PortalServer:
     def start(self) -> "PortalServer":
         if self.started:
             return self
-        try:
-            socket.socket().bind(("127.0.0.2", 0))
-            multi = True
-        except OSError:
-            multi = False
+        multi = several_loopback_addresses()
         try:
             for n, portal in enumerate(self.portals.values()):
-                host = f"127.0.0.{self._first_host + n}" if multi else "127.0.0.1"
-                httpd = _PortalHTTPServer((host, 0), _make_handler(self, portal))
+                host, port = listen_address(n, self._port, multi=multi, first_host=self._first_host)
+                httpd = self._listen(host, port, portal)
                 self._listeners[portal.id] = httpd
                 portal.base_url = f"http://{host}:{httpd.server_address[1]}"
             offsite = self.portals.get(OFFSITE_ID)
@@ -294,6 +331,15 @@ class PortalServer:
             raise
         self.started = True
         return self
+
+    def _listen(self, host: str, port: int, portal: Portal) -> _PortalHTTPServer:
+        try:
+            return _PortalHTTPServer((host, port), _make_handler(self, portal))
+        except OSError:
+            if not port:
+                raise
+        self.fixed_ports = False  # the fixed port is taken: any free one
+        return _PortalHTTPServer((host, 0), _make_handler(self, portal))
 
     def stop(self) -> None:
         for httpd in self._listeners.values():
@@ -412,6 +458,26 @@ class PortalServer:
         if _not_modified(request.headers, etag, response.last_modified):
             return Response(status=304, headers=dict(response.headers), content_type="", cacheable=False)
         return response
+
+
+def several_loopback_addresses() -> bool:
+    """Whether this machine answers on 127.0.0.2 as well as 127.0.0.1 (Linux does; macOS needs aliases)."""
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.2", 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def listen_address(n: int, port: int = 0, *, multi: bool, first_host: int = 2) -> tuple[str, int]:
+    """The address of the n-th portal (from 0): its own loopback address, all on `port`, or when the machine
+    has only 127.0.0.1, that one on port + n (any free port when `port` is 0)."""
+    if multi:
+        return f"127.0.0.{first_host + n}", port
+    return "127.0.0.1", port + n if port else 0
 
 
 def _not_modified(headers: dict[str, str], etag: str, last_modified: datetime | None) -> bool:

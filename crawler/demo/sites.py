@@ -28,6 +28,7 @@ import random
 import zipfile
 import zlib
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 from crawler.demo.server import Attachment, Item, Portal, Request, Response, parse_published
@@ -39,21 +40,22 @@ esc = _html.escape
 # Seed reports
 
 
-def seeds_dir() -> Path:
-    import crawler
-
-    return Path(crawler.__file__).resolve().parents[1] / "seeds"
-
-
 def load_seed_reports(directory: str | Path | None = None) -> dict[str, dict]:
-    """The golden records of `seeds/expected/*.json`, by file stem."""
-    directory = Path(directory) if directory else seeds_dir() / "expected"
-    files = sorted(directory.glob("*.json")) if directory.is_dir() else []
+    """The golden records of the seed pages, by file stem: the package's `crawler/demo/seeds/*.json` (read
+    with importlib.resources, so an installed wheel has them; `seeds/expected` of a checkout links there),
+    or those of `directory`."""
+    if directory is not None:
+        folder = Path(directory)
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        where = str(folder)
+    else:
+        folder = resources.files("crawler.demo") / "seeds"
+        files = sorted((f for f in folder.iterdir() if f.name.endswith(".json")), key=lambda f: f.name) \
+            if folder.is_dir() else []
+        where = "the package data crawler/demo/seeds (a broken install: reinstall govwatch)"
     if not files:
-        raise FileNotFoundError(
-            f"seed reports not found in {directory}: the demo portals are built from seeds/expected/*.json "
-            "of a govwatch source checkout (run from the repository, or pass the directory)")
-    return {f.stem: json.loads(f.read_text(encoding="utf-8")) for f in files}
+        raise FileNotFoundError(f"seed reports not found in {where}: the demo portals are built from them")
+    return {f.name[:-5]: json.loads(f.read_text(encoding="utf-8")) for f in files}
 
 
 def report_item(stem: str, golden: dict) -> Item:
@@ -915,8 +917,9 @@ def synthetic_report(site: dict, year: int) -> list[str]:
 
 
 def build_demo_portals(seed_dir: str | Path | None = None) -> list[Portal]:
-    """The demo set: TRS (镜湖区), Hanweb GBK (惠济区), Kaipuyun (红谷滩区) and a plain county site (望城区),
-    each with its seed report, a couple of decoys and one page of filler."""
+    """The demo set, ids after the regions: TRS WCM (jinghu 镜湖区), Hanweb GBK (huiji 惠济区), Kaipuyun
+    (honggutan 红谷滩区) and a plain county site (wangcheng 望城区), each with its seed report, a couple of
+    decoys and one page of filler."""
     seeds = load_seed_reports(seed_dir)
     by_prefix = {stem[:3]: stem for stem in seeds}
 
@@ -933,9 +936,9 @@ def build_demo_portals(seed_dir: str | Path | None = None) -> list[Portal]:
     r004 = report("004")
     r004.attachments = report_attachments(r004.title, r004.paragraphs, r004.date.replace("-", ""))
     return [
-        TrsPortal("trs", site=SITES["jinghu"], items=small(SITES["jinghu"], [report("000")])),
-        HanwebPortal("hanweb", site=SITES["huiji"], items=small(SITES["huiji"], [report("001")])),
-        UcapPortal("ucap", site=hgt, items=small(hgt, [r004], extra=[
+        TrsPortal("jinghu", site=SITES["jinghu"], items=small(SITES["jinghu"], [report("000")])),
+        HanwebPortal("huiji", site=SITES["huiji"], items=small(SITES["huiji"], [report("001")])),
+        UcapPortal("honggutan", site=hgt, items=small(hgt, [r004], extra=[
             notice_item(hgt, "红谷滩区2019年度法治政府建设工作报告", synthetic_report(hgt, 2019), "2020-03-20 09:30")])),
-        CountyPortal("county", site=SITES["wangcheng"], items=small(SITES["wangcheng"], [report("002")])),
+        CountyPortal("wangcheng", site=SITES["wangcheng"], items=small(SITES["wangcheng"], [report("002")])),
     ]
