@@ -194,9 +194,10 @@ def test_egg_deployment_on_a_node_without_govwatch(portals, tmp_path):
         output = deploy_egg(node.url, tmp_path / "src")
         assert '"spiders": 2' in output, output
         config = write_config(portals, tmp_path / "govwatch.toml", [node.url])
-        summary = crawl(config, tmp_path / "controller.db", ["trs"], timeout=120)
-        assert summary.portals["trs"].status == "ok", summary.rows()
-        assert summary.portals["trs"].new_reports >= 1
+        first = portals.portal_ids()[0]
+        summary = crawl(config, tmp_path / "controller.db", [first], timeout=120)
+        assert summary.portals[first].status == "ok", summary.rows()
+        assert summary.portals[first].new_reports >= 1
         back = json.loads((node.directory / "items" / "govwatch" / "column_job").glob("*.jl").__next__()
                           .read_text(encoding="utf-8").splitlines()[0])
         assert ".egg" in back["code"]  # the deployed egg ran, not a copy of the checkout
