@@ -6,8 +6,9 @@
    or lacks the project is reported and left out, and the crawl goes on with the others.
 2. Placement: a portal stays on the node it was crawled on while that node is healthy (`scrapyd_assignments`);
    new portals, and those of a failed node, go to the healthy node with the fewest portals.
-3. Each node's portals are cut into jobs (at most `batch_size` portals, and a payload scrapyd can carry);
-   at most `scrapyd_jobs_per_node` jobs are in flight on a node. A job's `crawl_runs` rows (node, job) and
+3. Each node's portals are cut into jobs that fill its `scrapyd_jobs_per_node` slots (at most `batch_size`
+   portals each, and a payload scrapyd can carry); at most that many jobs are in flight on a node, so a
+   finished job is ingested while the others still crawl. A job's `crawl_runs` rows (node, job) and
    its `scrapyd_jobs` row are written before schedule.json, so `govwatch status` shows where each portal runs
    and a controller that restarts finds the job (`_recover`).
 4. Jobs are followed with status.json. A finished job's hand-back (its items file) is ingested in one
@@ -158,6 +159,7 @@ class Controller:
         self.nodes = {url.rstrip("/"): NodeState(url.rstrip("/"), NodeClient(url, timeout=self.call_timeout))
                       for url in self.crawl.scrapyd_nodes}
         self.queues: dict[str, collections.deque[str]] = {url: collections.deque() for url in self.nodes}
+        self.job_size: dict[str, int] = {}  # portals per job, per node (see _place)
         self.attempts: collections.Counter[str] = collections.Counter()
         self.results: dict[str, PortalResult] = {}
         self.lines: list[str] = []
@@ -268,6 +270,12 @@ class Controller:
                                     "ON CONFLICT(portal_id) DO UPDATE SET node = excluded.node, "
                                     "assigned_at = excluded.assigned_at", [pid, node, now])
                 self.queues[node].append(pid)
+        # a node's portals fill all its job slots at once (so a finished job is ingested while the others
+        # crawl), in jobs of at most batch_size portals
+        slots = self.crawl.scrapyd_jobs_per_node
+        for url in healthy:
+            if self.queues[url]:
+                self.job_size[url] = min(self.batch_size, max(1, -(-len(self.queues[url]) // slots)))
 
     def _give_up(self, portal_id: str, reason: str) -> None:
         now = now_iso()
@@ -283,7 +291,8 @@ class Controller:
     def _dispatch(self, node: NodeState) -> None:
         queue = self.queues[node.url]
         while node.healthy and queue and len(node.jobs) < self.crawl.scrapyd_jobs_per_node:
-            batch = [queue.popleft() for _ in range(min(self.batch_size, len(queue)))]
+            size = self.job_size.get(node.url, self.batch_size)
+            batch = [queue.popleft() for _ in range(min(size, len(queue)))]
             for part in self._fit(batch):
                 self._submit(node, part)
 
