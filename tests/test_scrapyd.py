@@ -262,3 +262,40 @@ def test_a_controller_killed_mid_crawl_the_next_crawl_collects_its_jobs(two_node
     assert corpus(db_path) == local_corpus
     assert db.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] == len(portals.portal_ids())
     db.conn.close()
+
+
+def test_a_national_farm_slice_split_across_two_nodes(two_nodes, tmp_path):
+    """The farm slice (crawler.demo.farm: one portal per region, each on its own 127.100.x.y host) on two
+    nodes: every report found once, one alert each, the recheck <= 2 requests per unchanged portal, a report
+    published between two crawls found and alerted once."""
+    farm_module = pytest.importorskip("crawler.demo.farm", reason="the national portal farm is not on this branch")
+    a, b = two_nodes
+    with farm_module.Farm(limit=30) as farm:
+        ids = farm.portal_ids(role=None)[:16]
+        options = dict(download_delay=0, autothrottle=False, alerts={"alert_on_baseline": True})
+        local = farm.write_config(tmp_path / "local.toml", ids, **options)
+        assert {p.status for p in crawl(local, tmp_path / "local.db", timeout=300).portals.values()} == {"ok"}
+        config = farm.write_config(tmp_path / "govwatch.toml", ids, backend="scrapyd",
+                                   scrapyd_nodes=[a.url, b.url], **options)
+        farm.reset_counts()
+        summary = crawl(config, tmp_path / "nodes.db", timeout=300)
+        assert {p.status for p in summary.portals.values()} == {"ok"}, summary.rows()
+        found = corpus(tmp_path / "nodes.db")
+        expected = sum(len(farm.site(pid).report_years()) for pid in ids)
+        assert len(found["reports"]) == expected and len(found["alerts"]) == expected
+        assert found["documents"] == corpus(tmp_path / "local.db")["documents"]
+        db = connect(tmp_path / "nodes.db")
+        assert {r[0] for r in db.execute("SELECT node FROM scrapyd_assignments")} == {a.url, b.url}
+
+        farm.reset_counts()
+        again = crawl(config, tmp_path / "nodes.db", timeout=300)
+        assert {p.status for p in again.portals.values()} == {"ok"}, again.rows()
+        counts = farm.counts()
+        assert all(counts[pid]["requests"] <= 2 for pid in ids), {pid: counts[pid] for pid in ids}
+
+        published = farm.publish(ids[3])
+        crawl(config, tmp_path / "nodes.db", timeout=300)
+        after = corpus(tmp_path / "nodes.db")
+        assert len(after["reports"]) == expected + 1 and len(after["alerts"]) == expected + 1
+        assert db.execute("SELECT count(*) FROM documents WHERE url = ?", [published["url"]]).fetchone()[0] == 1
+        db.conn.close()
