@@ -21,6 +21,7 @@ DEFAULT_CONFIG = "govwatch.toml"
 PROJECT_URL = "https://github.com/govwatch/govwatch"
 DEFAULT_USER_AGENT = f"govwatch/{__version__} (+{PROJECT_URL})"
 CMS_FAMILIES = ("auto", "trs", "hanweb", "ucap", "json", "generic")
+BACKENDS = ("local", "scrapyd")
 
 
 class ConfigError(ValueError):
@@ -43,6 +44,13 @@ class CrawlSettings:
     retry_times: int = 3
     processes: int = 0  # crawl processes `govwatch watch` runs at once (0: one per CPU)
     batch_size: int = 2000  # portals one of them crawls at most
+    # where crawls run: "local" (a crawl process on this machine) or "scrapyd" (jobs on scrapyd_nodes, whose
+    # results this machine stores: crawler.crawl.scrapyd); credentials from SCRAPYD_USERNAME/SCRAPYD_PASSWORD
+    backend: str = "local"
+    scrapyd_nodes: tuple[str, ...] = ()
+    scrapyd_project: str = "govwatch"
+    scrapyd_jobs_per_node: int = 2  # jobs in flight on one node at once
+    scrapyd_node_timeout: int = 60  # seconds a node may not answer before its jobs go to another node
 
 
 @dataclass(frozen=True)
@@ -225,6 +233,7 @@ def _section(cls, table, label: str, locate: "_Locator"):
         if not settings.user_agent.strip():
             raise ConfigError(f"{locate.key('user_agent')}: [crawl] user_agent must not be empty")
         _check_schedule(settings.schedule, f"{locate.key('schedule')}: [crawl]")
+        _check_backend(settings, locate)
     if isinstance(settings, DedupeSettings) and not 0 < settings.threshold <= 1:
         raise ConfigError(f"{locate.key('threshold')}: threshold must be in (0, 1]")
     if isinstance(settings, AlertSettings):
@@ -298,6 +307,27 @@ def _check_url(url: str, where: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
         raise ConfigError(f"{where}: malformed URL {url!r} (need http:// or https:// and a host)")
+
+
+def _check_backend(crawl: CrawlSettings, locate: "_Locator") -> None:
+    if crawl.backend not in BACKENDS:
+        raise ConfigError(f"{locate.key('backend')}: backend must be one of {', '.join(BACKENDS)}, got {crawl.backend!r}")
+    for url in crawl.scrapyd_nodes:
+        where = f"{locate.key('scrapyd_nodes')}: [crawl] scrapyd_nodes"
+        _check_url(url, where)
+        if urlsplit(url).username or urlsplit(url).password:
+            raise ConfigError(f"{where}: {urlsplit(url).hostname}: no credentials in node URLs "
+                              "(set SCRAPYD_USERNAME and SCRAPYD_PASSWORD in the environment)")
+    if crawl.backend == "scrapyd" and not crawl.scrapyd_nodes:
+        raise ConfigError(f"{locate.key('backend')}: backend = \"scrapyd\" needs [crawl] scrapyd_nodes "
+                          "(e.g. [\"http://127.0.0.1:6800\"])")
+    if crawl.scrapyd_jobs_per_node < 1:
+        raise ConfigError(f"{locate.key('scrapyd_jobs_per_node')}: scrapyd_jobs_per_node must be >= 1")
+    if crawl.scrapyd_node_timeout < 1:
+        raise ConfigError(f"{locate.key('scrapyd_node_timeout')}: scrapyd_node_timeout must be >= 1")
+    if not _ID_PATTERN.match(crawl.scrapyd_project):
+        raise ConfigError(f"{locate.key('scrapyd_project')}: scrapyd_project {crawl.scrapyd_project!r} must be "
+                          "letters, digits, '_', '-' or '.'")
 
 
 def _check_schedule(value: str, where: str) -> None:
@@ -470,6 +500,11 @@ KEY_HELP = {
         "max_list_items": "items taken from one list page; more are cut, with a warning",
         "processes": "crawl processes `govwatch watch` runs at once (0: one per CPU)",
         "batch_size": "portals one crawl process of `govwatch watch` crawls at most",
+        "backend": "local | scrapyd: crawl on this machine, or as jobs on scrapyd_nodes (results stored here)",
+        "scrapyd_nodes": "scrapyd node URLs; credentials from SCRAPYD_USERNAME/SCRAPYD_PASSWORD, never here",
+        "scrapyd_project": "the project name on the nodes (`govwatch scrapyd --project`, scrapyd-deploy)",
+        "scrapyd_jobs_per_node": "jobs in flight on one node at once",
+        "scrapyd_node_timeout": "seconds a node may not answer before its jobs go to another node",
     },
     "alerts": {
         "urls": "Apprise URLs every alert goes to (examples below); empty: alerts stay in the database",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from scrapy.settings.default_settings import EXTENSIONS_BASE as _SCRAPY_EXTENSIONS_BASE
 
-from crawler.config import DEFAULT_USER_AGENT, Config
+from crawler.config import DEFAULT_USER_AGENT, Config, CrawlSettings
 
 BOT_NAME = "govwatch"
 SPIDER_MODULES = ["spiders"]
@@ -115,3 +115,16 @@ def build_settings(config: Config, *, db_path: str | None = None, overrides: dic
         settings["GOVWATCH_CONFIG"] = str(config.path)
     settings.update(overrides or {})
     return settings
+
+
+# the process-wide limit on requests in flight of a batch: per host stays concurrency_per_domain
+MAX_CONCURRENT_REQUESTS = 256
+
+
+def batch_settings(portal_count: int, crawl: CrawlSettings) -> dict:
+    """Scrapy settings for one crawl process of `portal_count` portals (per-host politeness unchanged)."""
+    return {
+        "CONCURRENT_REQUESTS": max(16, min(MAX_CONCURRENT_REQUESTS, portal_count * crawl.concurrency_per_domain)),
+        "DNSCACHE_SIZE": max(10000, 2 * portal_count),
+        "REACTOR_THREADPOOL_MAXSIZE": 20,  # DNS lookups of thousands of hosts go through this pool
+    }

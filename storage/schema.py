@@ -336,6 +336,36 @@ def m010_archive_captures(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX captures_file ON captures(warc_file)")
 
 
+@migrations()
+def m014_scrapyd_jobs(db: sqlite_utils.Database) -> None:
+    # Crawls dispatched to scrapyd nodes (crawler.crawl.scrapyd): one row per scrapyd job, so a controller that
+    # restarts finds the jobs it dispatched, and a job's hand-back is ingested once: `state` becomes
+    # 'ingested' in the transaction that stores the job's documents, fetch state and runs.
+    db["scrapyd_jobs"].create(
+        {
+            "job_id": str,  # scrapyd's job id (chosen by the controller)
+            "node": str,  # the node's URL
+            "portals": str,  # JSON list of portal ids
+            "run_ids": str,  # JSON {portal id: crawl_runs id}
+            "state": str,  # scheduled | running | finished | ingested | failed | abandoned | cancelled
+            "reason": str,
+            "attempt": int,  # 1 for a first dispatch, 2... for a portal set re-dispatched after a failure
+            "controller": str,  # host:pid:pid start:token of the controller following it (crawler.crawl.scrapyd)
+            "dispatched_at": str,
+            "started_at": str,
+            "finished_at": str,
+            "ingested_at": str,
+        },
+        pk="job_id",
+    )
+    db["scrapyd_jobs"].create_index(["state"])
+    # Sticky placement: a portal is crawled by the same node while that node is healthy (its politeness and
+    # robots.txt state stay in one place); reassigned when the node fails.
+    db["scrapyd_assignments"].create({"portal_id": str, "node": str, "assigned_at": str}, pk="portal_id")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN node TEXT")  # the scrapyd node that crawled the run
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN job_id TEXT")  # its scrapyd job
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring `db` up to the current schema (idempotent, safe when several processes open a new database at once).
 
@@ -357,3 +387,4 @@ def migrate(db: sqlite_utils.Database) -> None:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+

@@ -302,7 +302,9 @@ def test_cli_crawl_status_reports(site, tmp_path):
     result = subprocess.run(env_cmd + ["status", "--db", str(site["db_path"]), "--json"], capture_output=True,
                             text=True, cwd=helpers.REPO)
     status = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
-    assert set(status["county"]) == {"id", "status", "reason", "last_crawl_at", "documents", "reports", "next_run"}
+    assert set(status["county"]) == {"id", "status", "reason", "last_crawl_at", "documents", "reports", "next_run",
+                                     "node", "job"}
+    assert status["county"]["node"] is None and status["county"]["job"] is None  # a local crawl
     assert status["county"]["status"] == "ok" and status["rs412"]["status"] == "blocked"
     assert status["county"]["next_run"] is None
 

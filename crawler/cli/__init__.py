@@ -16,7 +16,7 @@ import click
 from crawler import __version__
 
 # Modules that add commands to `main`; each defines `register(main)`.
-_COMMAND_MODULES = ("extract", "crawl", "demo", "corpus", "monitor", "portals", "archive", "serve")
+_COMMAND_MODULES = ("extract", "crawl", "demo", "corpus", "monitor", "portals", "archive", "serve", "scrapyd")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

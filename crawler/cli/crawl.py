@@ -90,6 +90,8 @@ def crawl_command(config_path: str, db_path: str, portal_ids: tuple[str, ...], t
         if p.baseline_reports is not None:
             click.echo(f"first crawl of portal {p.portal}: {p.baseline_reports} reports recorded as baseline, "
                        "no alerts (alert_on_baseline = false)", err=True)
+    for problem in filter(None, getattr(summary, "nodes", {}).values()):  # backend = "scrapyd"
+        click.echo(f"scrapyd node {problem}", err=True)
     if summary.status == "timeout":
         click.echo(f"crawl timed out after {summary.duration:.0f} s", err=True)
     elif summary.status in ("killed", "error"):

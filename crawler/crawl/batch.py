@@ -24,20 +24,11 @@ import threading
 from dataclasses import dataclass
 
 from crawler.config import CrawlSettings
+from crawler.settings import batch_settings
 
 log = logging.getLogger("govwatch.watch")
 
-MAX_CONCURRENT_REQUESTS = 256
 FINISHED = ("ok", "blocked", "error")
-
-
-def batch_settings(portal_count: int, crawl: CrawlSettings) -> dict:
-    """Scrapy settings for one crawl process of `portal_count` portals (per-host politeness unchanged)."""
-    return {
-        "CONCURRENT_REQUESTS": max(16, min(MAX_CONCURRENT_REQUESTS, portal_count * crawl.concurrency_per_domain)),
-        "DNSCACHE_SIZE": max(10000, 2 * portal_count),
-        "REACTOR_THREADPOOL_MAXSIZE": 20,  # DNS lookups of thousands of hosts go through this pool
-    }
 
 
 @dataclass

@@ -129,6 +129,14 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
     if timeout is None:
         timeout = config.crawl.timeout
     log_path = Path(log_file) if log_file else default_log_file(db_path)
+    if config.crawl.backend == "scrapyd":  # jobs on scrapyd nodes, stored here (crawler.crawl.scrapyd)
+        from crawler.crawl.scrapyd.controller import DispatchError, crawl_on_nodes
+
+        try:
+            return crawl_on_nodes(config_path, db_path, portal_ids, timeout=timeout, progress=progress,
+                                  settings=settings, log_file=log_path)
+        except DispatchError as exc:
+            raise CrawlError(str(exc)) from None
     cmd = [sys.executable, "-m", "crawler.crawl.process", "--config", str(config_path), "--db", str(db_path),
            "--log-level", log_level, "--log-file", str(log_path.resolve()), "--parent-pid", str(os.getpid())]
     for pid in portal_ids or []:

@@ -8,7 +8,7 @@ import sqlite_utils
 from crawler.crawl.daemonlock import running_daemon
 from crawler.crawl.watch import next_runs
 
-STATUS_KEYS = ("id", "status", "reason", "last_crawl_at", "documents", "reports", "next_run")
+STATUS_KEYS = ("id", "status", "reason", "last_crawl_at", "documents", "reports", "next_run", "node", "job")
 
 
 def database_file(db: sqlite_utils.Database) -> str | None:
@@ -21,7 +21,8 @@ def database_file(db: sqlite_utils.Database) -> str | None:
 
 def status(db: sqlite_utils.Database, portal_ids: list[str] | None = None, *, config=None) -> list[dict]:
     """One row per portal: id, status (ok | blocked | error | never), reason, last_crawl_at, documents and
-    reports (canonical ones: a repost counts where it was first published) and next_run (while `watch` runs).
+    reports (canonical ones: a repost counts where it was first published), next_run (while `watch` runs), and
+    the scrapyd node and job of the latest run, running or not (backend = "scrapyd"; empty for local crawls).
 
     With `config`, its portals that never ran are listed too (status `never`)."""
     sql = """
@@ -30,14 +31,18 @@ def status(db: sqlite_utils.Database, portal_ids: list[str] | None = None, *, co
                (SELECT COUNT(*) FROM documents d WHERE d.portal_id = p.id AND d.duplicate_of IS NULL)
                  AS documents,
                (SELECT COUNT(*) FROM documents d WHERE d.portal_id = p.id AND d.doc_type = 'annual_report'
-                  AND d.duplicate_of IS NULL) AS reports
-        FROM portals p WHERE p.removed_at IS NULL ORDER BY p.id"""
+                  AND d.duplicate_of IS NULL) AS reports,
+               r.node AS node, r.job_id AS job
+        FROM portals p
+        LEFT JOIN crawl_runs r ON r.id = (SELECT MAX(id) FROM crawl_runs WHERE portal_id = p.id)
+        WHERE p.removed_at IS NULL ORDER BY p.id"""
     path = database_file(db)
     scheduled = next_runs(db) if path and running_daemon(path) else {}
     found = {row["id"]: dict(row) for row in db.query(sql)}
     for portal in (config.portals if config is not None else ()):
         found.setdefault(portal.id, {"id": portal.id, "status": "never", "reason": "never crawled",
-                                     "last_crawl_at": None, "documents": 0, "reports": 0})
+                                     "last_crawl_at": None, "documents": 0, "reports": 0, "node": None,
+                                     "job": None})
     rows = []
     for portal_id in sorted(found):
         if portal_ids and portal_id not in portal_ids:
