@@ -111,10 +111,11 @@ def corpus(tmp_path_factory):
     ids = store_all(db, config)
     # a failed delivery whose error echoes the channel URL, as a vendor's answer may: flush scrubs it
     flush(db, config, send=lambda url, title, text: SendResult(False, f"HTTP 500 from {url}"))
-    # the daemon's job store with one next run
+    # the daemon's job store (its alert jobs) and its schedule table with one next run
     db.execute("CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY, next_run_time FLOAT, job_state BLOB)")
     next_run = datetime(DUE + 2, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    db.execute("INSERT INTO apscheduler_jobs VALUES ('crawl:jh', ?, x'00')", [next_run.timestamp()])
+    db["watch_schedule"].insert({"portal_id": "jh", "schedule": "6h", "next_run_at": next_run.isoformat(),
+                                 "dispatch_at": next_run.isoformat()})
     db.conn.close()
     return {"path": path, "ids": ids, "config": config, "next_run": next_run.isoformat()}
 
@@ -338,6 +339,46 @@ def test_document_page_shows_text_attachments_and_copies(client, corpus):
     assert client.get("/-/document/999999").status_code == 404
 
 
+def test_document_page_links_the_archived_page_served_sandboxed(tmp_path):
+    from crawler.config import ArchiveSettings
+    from crawler.corpus.archive import Exchange, WarcWriter
+
+    db = storage.connect(tmp_path / "govwatch.db")
+    served = "<html><head><meta charset=gbk></head><body><script>steal()</script>镜湖区法治政府建设报告</body></html>"
+    with WarcWriter(tmp_path / "archive") as writer:
+        pointer = writer.write_exchange(Exchange(
+            url="http://jh.example/2.html", status=200, body=served.encode("gb18030"),
+            response_headers=[("Content-Type", "text/html; charset=GBK")]))
+    fields = dict(DOCS[0][1], archive=[{**pointer, "role": "page"}])
+    store_document(db, fields, policy=AlertPolicy())
+    document_id = db.execute("SELECT id FROM documents").fetchone()[0]
+    db.conn.close()
+    c = Client(dashboard(tmp_path / "govwatch.db"))  # the archive beside the database, as crawls write it
+    try:
+        page = c.get(f"/-/document/{document_id}").text
+        assert f'href="/-/document/{document_id}/archived/0"' in page and "页面 page" in page
+        raw = c.get(f"/-/document/{document_id}/archived/0")
+        assert raw.status_code == 200 and raw.content == served.encode("gb18030")
+        assert raw.headers["content-type"] == "text/html; charset=GBK"
+        assert raw.headers["content-security-policy"] == "sandbox"  # the portal's scripts never run here
+        assert c.get(f"/-/document/{document_id}/archived/1").status_code == 404
+    finally:
+        c.close()
+    off = Client(dashboard(tmp_path / "govwatch.db", archive=ArchiveSettings(dir="off")))
+    try:
+        assert "/archived/0" not in off.get(f"/-/document/{document_id}").text
+        assert off.get(f"/-/document/{document_id}/archived/0").status_code == 404
+    finally:
+        off.close()
+    (tmp_path / "archive").rename(tmp_path / "moved")  # the files gone: a clear 404, not a crash
+    gone = Client(dashboard(tmp_path / "govwatch.db"))
+    try:
+        answer = gone.get(f"/-/document/{document_id}/archived/0")
+        assert answer.status_code == 404 and "WARC file not found" in answer.text
+    finally:
+        gone.close()
+
+
 def test_home_page_and_every_page_render(client, corpus):
     home = client.get("/")
     assert home.status_code == 200
@@ -362,9 +403,10 @@ def test_metadata_describes_real_tables_and_columns_and_hides_internal_ones(clie
         for column in meta.get("columns", {}):
             assert column in db[table].columns_dict, f"{table}.{column}"
     listed = {t["name"]: t["hidden"] for t in client.get("/govwatch.json").json()["tables"]}
-    for internal in ("fetch_state", "minhash_bands", "report_keys", "_sqlite_migrations", "apscheduler_jobs"):
+    for internal in ("fetch_state", "minhash_bands", "report_keys", "_sqlite_migrations", "apscheduler_jobs",
+                     "watch_schedule", "scrapyd_jobs", "scrapyd_assignments"):
         assert listed[internal] is True, internal
-    assert listed["documents"] is False and listed["portals"] is False
+    assert listed["documents"] is False and listed["portals"] is False and listed["captures"] is False
 
 
 # ---------------------------------------------------------------------------------------------------------

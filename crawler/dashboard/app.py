@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from crawler.config import ArchiveSettings
 from crawler.dashboard.resources import DATABASE, STATIC, STATIC_MOUNT, TEMPLATES, load_metadata
 from storage import sqlite3
 from storage.schema import migrations
@@ -72,9 +73,11 @@ def check_database(path: Path) -> None:
                              "that writes (e.g. `govwatch status`)")
 
 
-def dashboard(db_path: str | os.PathLike, *, password: str | None = None, user: str = USER):
+def dashboard(db_path: str | os.PathLike, *, password: str | None = None, user: str = USER,
+              archive: ArchiveSettings | None = None):
     """The Datasette instance serving `db_path` as the database `govwatch`, with govwatch's plugin, metadata
-    and templates. With `password`, every request needs HTTP Basic auth as `user`."""
+    and templates. With `password`, every request needs HTTP Basic auth as `user`. `archive` (the config's
+    [archive]; default: beside the database) is where document pages find the archived pages they link."""
     from datasette.app import Datasette
     from datasette.plugins import pm
 
@@ -85,6 +88,9 @@ def dashboard(db_path: str | os.PathLike, *, password: str | None = None, user: 
     if not pm.is_registered(plugin):
         pm.register(plugin, name="govwatch")
     metadata = load_metadata()
+    archive_dir = (archive or ArchiveSettings()).directory(path)
+    metadata.setdefault("plugins", {}).setdefault("govwatch", {})["archive_dir"] = \
+        str(archive_dir) if archive_dir is not None else None
     if password:
         from datasette_auth_passwords.utils import hash_password
 
@@ -100,14 +106,14 @@ def dashboard(db_path: str | os.PathLike, *, password: str | None = None, user: 
 
 
 def serve(db_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8001, *, password: str | None = None,
-          echo=print) -> None:
+          echo=print, archive: ArchiveSettings | None = None) -> None:
     """Serve the dashboard until interrupted. Off loopback `password` is required (DashboardError without)."""
     import uvicorn
 
     if requires_password(host) and not password:
         raise DashboardError(f"--host {host} is not a loopback address: set {PASSWORD_ENV} to require a password "
                              "(HTTP Basic auth, user govwatch), or serve on 127.0.0.1")
-    ds = dashboard(db_path, password=password)
+    ds = dashboard(db_path, password=password, archive=archive)
     asyncio.run(ds.invoke_startup())
     shown = f"[{host}]" if ":" in host else host
     echo(f"govwatch dashboard on http://{shown}:{port}/ (database {Path(db_path)}, read-only)")

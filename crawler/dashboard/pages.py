@@ -4,6 +4,7 @@ calls the same Python function as the matching `govwatch` command."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -12,6 +13,7 @@ import sqlite_utils
 from datasette import Forbidden, NotFound, Response
 from markupsafe import Markup, escape
 
+from crawler.corpus.archive import ArchiveError, read_capture
 from crawler.corpus.search import HL_CLOSE, HL_OPEN, SearchError, parse_query
 from crawler.dashboard import coverage_view
 from crawler.dashboard.resources import DATABASE
@@ -253,7 +255,27 @@ def document_details(db, document_id: int) -> dict | None:
         "WHERE duplicate_of = ? ORDER BY first_seen_at, id", [document_id]))
     return {"document": row, "attachments": _json_list(row.get("attachments")),
             "text_sources": _json_list(row.get("text_sources")), "portal": portal, "canonical": canonical,
-            "copies": copies, "paragraphs": (row["text"] or "").split("\n")}
+            "copies": copies, "captures": document_captures(db, document_id),
+            "paragraphs": (row["text"] or "").split("\n")}
+
+
+def document_captures(db, document_id: int) -> list[dict]:
+    """The WARC records a document was made from (its page or file first, then its attachments), numbered
+    as /-/document/ID/archived/N serves them."""
+    rows = db.query("SELECT url, role, captured_at, status, content_type, warc_file, warc_offset, warc_length "
+                    "FROM captures WHERE document_id = ? ORDER BY role = 'attachment', url", [document_id])
+    return [{"n": n, **row} for n, row in enumerate(rows)]
+
+
+def archive_directory(datasette) -> str | None:
+    """The archive the dashboard reads records from (None: the archive is off)."""
+    return (datasette.plugin_config("govwatch") or {}).get("archive_dir")
+
+
+# An archived page is the portal's HTML, scripts included: served sandboxed (no script runs with the
+# dashboard's origin, its cookies or its password), never sniffed into another type, without a referrer
+_ARCHIVED_HEADERS = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff",
+                     "Referrer-Policy": "no-referrer"}
 
 
 def _json_list(value) -> list:
@@ -272,7 +294,29 @@ async def document_page(datasette, request):
     if details is None:
         raise NotFound(f"no document {document_id}")
     return await _render(datasette, request, "govwatch_document.html", "latest", {
-        **details, "row_json": datasette.urls.row(DATABASE, "documents", str(document_id), format="json")})
+        **details, "row_json": datasette.urls.row(DATABASE, "documents", str(document_id), format="json"),
+        "archive_on": archive_directory(datasette) is not None})
+
+
+async def archived_page(datasette, request):
+    """/-/document/ID/archived/N: the bytes the portal served for the document's N-th record, as archived."""
+    await _allowed(datasette, request)
+    document_id, number = int(request.url_vars["id"]), int(request.url_vars["n"])
+    directory = archive_directory(datasette)
+    if directory is None:
+        raise NotFound("the archive is off ([archive] dir = \"off\")")
+    rows = await _read(datasette, lambda db: document_captures(db, document_id))
+    if number >= len(rows):
+        raise NotFound(f"document {document_id} has no archived record {number}")
+    row = rows[number]
+    pointer = {"file": row["warc_file"], "offset": row["warc_offset"], "length": row["warc_length"]}
+    try:
+        capture = await asyncio.to_thread(read_capture, directory, pointer)
+    except ArchiveError as exc:
+        raise NotFound(f"the archived record cannot be read: {exc}") from None
+    headers = {**_ARCHIVED_HEADERS, "X-Govwatch-Url": capture.url, "X-Govwatch-Archived-At": capture.date or ""}
+    return Response(capture.body, status=200, headers=headers,
+                    content_type=capture.content_type or "application/octet-stream")
 
 
 ROUTES = [
@@ -281,6 +325,7 @@ ROUTES = [
     (r"^/-/portals(\.(?P<format>json))?$", portals_page),
     (r"^/-/search$", search_page),
     (r"^/-/document/(?P<id>\d+)$", document_page),
+    (r"^/-/document/(?P<id>\d+)/archived/(?P<n>\d+)$", archived_page),
 ]
 
 
