@@ -106,7 +106,7 @@ class ProcessMonitor:
                     fields = stat[stat.rindex(")") + 2:].split()
                     parents[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
             for pid, (ppid, ticks) in parents.items():
-                chain, up = pid, ppid
+                up = ppid
                 while up not in (0, 1, me) and up in parents:
                     up = parents[up][0]
                 if up != me:

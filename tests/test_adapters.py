@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 import helpers  # noqa: F401  (puts the repo on sys.path)
 from spiders.adapters import ListEntry, PageRequest, detect_family, parse_list

@@ -107,7 +107,7 @@ def test_every_list_page_visited(crawled):
 
 
 def test_polite_and_on_site(crawled):
-    server, log = crawled["server"], crawled["log"]
+    log = crawled["log"]
     assert all(r.headers.get("User-Agent") == DEFAULT_USER_AGENT for r in log)
     assert not [r for r in log if r.portal == "_offsite"]
     assert not [r for r in log if r.path.startswith("/private/")]

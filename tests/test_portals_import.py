@@ -68,7 +68,7 @@ def write_rows(tmp_path, server) -> str:
         f"340207,,{closed_port_url()},,",                  # 4: unreachable
         f"340210,,{base['nocol']},,湾沚区人民政府",          # 5: no column found
         f"340223,,,{server.base_url('nocol')}/col/,",     # 6: added with its column as given
-        f",朝阳区,http://127.0.0.1:9/,,",                   # 7: ambiguous region
+        ",朝阳区,http://127.0.0.1:9/,,",                   # 7: ambiguous region
         "340212,,http//no-scheme.example/,,",             # 8: bad URL
         f"340202,,{server.base_url('nocol')}/other/,,",   # 9: duplicate id (the adcode of line 2)
         f"340281,,{base['good'].replace('http://', 'https://')},,",  # 10: duplicate home page

@@ -249,11 +249,11 @@ def assign_duplicate(db: sqlite_utils.Database, document_id: int, *,
     if not normalized:
         return DedupeResult(None, None, None, released=released)
 
-    match_id, match_sim = None, 0.0
+    match_id = None
     exact = db.execute("SELECT id FROM documents WHERE dedupe_hash = ? AND id != ? ORDER BY id LIMIT 1",
                        [row["dedupe_hash"], document_id]).fetchone()
     if exact:
-        match_id, match_sim = exact[0], 1.0
+        match_id = exact[0]
     buckets = mh.band_buckets(signature)
     if match_id is None and len(normalized) >= MIN_NEAR_CHARS:
         ids = _candidates(db, document_id, buckets)
@@ -274,7 +274,7 @@ def assign_duplicate(db: sqlite_utils.Database, document_id: int, *,
                 sims = mh.similarities(signature, matrix)
                 top = int(np.argmax(sims))
                 if sims[top] >= threshold:
-                    match_id, match_sim = best_ids[top], float(sims[top])
+                    match_id = best_ids[top]
     db.conn.executemany("INSERT OR IGNORE INTO minhash_bands (band, bucket, document_id) VALUES (?, ?, ?)",
                         [(band, bucket, document_id) for band, bucket in enumerate(buckets)])
     if match_id is None:
