@@ -203,6 +203,48 @@ def test_the_daemon_stops_on_sigterm_within_10_s_while_a_send_is_stuck(tmp_path,
     assert not attempt["ok"] and attempt["error"]
 
 
+def test_a_hanging_webhook_leaves_the_daemons_crawls_on_schedule(tmp_path):
+    # before: the flush ran in the scheduler's pool, a hanging send held it, and 3 of ~15 crawls due ran
+    from crawler.demo.server import PortalServer
+    from test_reliability import Site
+    from test_reliability import report as page
+
+    db_path = tmp_path / "gw.db"
+    with_alerts(tmp_path, 20)  # pending alerts: every flush tries the hanging channel
+    with PortalServer([Site("ah", "安徽示例门户", [page("芜湖市镜湖区", 2021)])]) as server, WebhookServer() as hook:
+        hook.hang()
+        config = server.write_config(tmp_path / "gw.toml", download_delay=0, autothrottle=False, schedule="3s")
+        config.write_text(f"[alerts]\nurls = [{json.dumps(hook.json_url('hook'))}]\nbackoff_base = 1.0\n"
+                          + config.read_text("utf-8"), encoding="utf-8")
+        env = dict(os.environ, PYTHONPATH=str(helpers.REPO))
+        log_path = tmp_path / "watch.log"
+        proc = subprocess.Popen([sys.executable, "-c", "from crawler.cli import main; main()", "watch", "--config",
+                                 str(config), "--db", str(db_path)], stderr=open(log_path, "wb"),
+                                stdout=subprocess.DEVNULL, env=env)
+        db = storage.connect(db_path)
+
+        def finished_runs():
+            return db.execute("SELECT COUNT(*) FROM crawl_runs WHERE portal_id = 'ah' AND finished_at IS NOT NULL"
+                              ).fetchone()[0]
+
+        try:
+            wait_for(lambda: hook.posts, 60, "the daemon's first send")
+            stuck_since, runs_then = time.monotonic(), finished_runs()
+            # while sends keep hanging (each cut at send_timeout, retried every flush), crawls keep coming due
+            wait_for(lambda: finished_runs() >= runs_then + 3, 60, "three more crawls while the webhook hangs")
+            assert time.monotonic() - stuck_since < 60
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0
+        log = log_path.read_text(encoding="utf-8", errors="replace")
+        assert "maximum number of running instances" not in log and "was missed by" not in log, log[-2000:]
+
+
 # ------------------------------------------------------------------------------------- retries
 
 

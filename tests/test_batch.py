@@ -101,3 +101,20 @@ def test_which_portals_of_a_batch_crawl_incrementally_in_one_query(tmp_path):
     state.record("http://a.gov.cn/1.html", portal_id="a", kind="detail", status=200, list_entry="fa")
     state.record("http://b.gov.cn/1.html", portal_id="b", kind="detail", status=500, list_entry="fb")
     assert state.known_entries_of(["a", "b", "x"]) == {"a": {"http://a.gov.cn/1.html": "fa"}, "b": {}, "x": {}}
+
+
+def test_a_batched_recheck_of_unchanged_portals_costs_at_most_two_requests_each(tmp_path):
+    """One batch over a farm slice (every CMS family of the farm), then a second: robots.txt answers 304 or
+    comes from the crawl's cache, each column page answers 304, and nothing behind it is asked for again."""
+    with Farm(limit=40) as farm:
+        ids = farm.portal_ids(role=None)  # ordinary portals: the walls, the down and the moved ones aside
+        config = farm.write_config(tmp_path / "gw.toml", ids, download_delay=0, autothrottle=False, timeout=120)
+        first = crawl_batch(str(config), str(tmp_path / "gw.db"), ids, crawl=CrawlSettings(), timeout=120)
+        assert {o.status for o in first.values()} == {"ok"}, {p: o.reason for p, o in first.items() if o.reason}
+        farm.reset_counts()
+        again = crawl_batch(str(config), str(tmp_path / "gw.db"), ids, crawl=CrawlSettings(), timeout=120)
+        counts = farm.counts()
+    assert {o.status for o in again.values()} == {"ok"} and sum(o.new_documents for o in again.values()) == 0
+    assert {farm.site(pid).family for pid in ids} == {"trs", "hanweb", "ucap", "json", "generic"}
+    assert all(counts[pid]["requests"] <= 2 for pid in ids), {pid: counts[pid] for pid in ids
+                                                              if counts[pid]["requests"] > 2}

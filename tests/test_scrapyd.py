@@ -268,7 +268,7 @@ def test_a_national_farm_slice_split_across_two_nodes(two_nodes, tmp_path):
     """The farm slice (crawler.demo.farm: one portal per region, each on its own 127.100.x.y host) on two
     nodes: every report found once, one alert each, the recheck <= 2 requests per unchanged portal, a report
     published between two crawls found and alerted once."""
-    farm_module = pytest.importorskip("crawler.demo.farm", reason="the national portal farm is not on this branch")
+    from crawler.demo import farm as farm_module
     a, b = two_nodes
     with farm_module.Farm(limit=30) as farm:
         ids = farm.portal_ids(role=None)[:16]

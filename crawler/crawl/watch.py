@@ -70,6 +70,7 @@ log = logging.getLogger("govwatch.watch")
 LEGACY_JOB_PREFIX = "crawl:"  # one job per portal, as daemons before batching kept them
 DISPATCH_JOB = "crawl:dispatch"
 FLUSH_JOB = "alerts:flush"
+FLUSH_NAME_PREFIX = "alerts flush ["
 DEADLINE_JOB = "alerts:deadline"
 MISFIRE_GRACE = 3600
 FLUSH_EVERY = 60  # seconds
@@ -364,8 +365,24 @@ def jobstore_url(db_path: str | Path) -> str:
     return f"sqlite:///{Path(db_path).resolve()}"
 
 
+class _OverlappingFlushFilter(logging.Filter):
+    """A flush still sending when the next one comes due is why `max_instances = 1` is set: that skip is the
+    design (the running flush takes the waiting alerts), not a fault to warn about once a second."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if FLUSH_NAME_PREFIX in message and "maximum number of running instances" in message:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
 def build_scheduler(db_path: str | Path, *, max_workers: int = 4) -> BackgroundScheduler:
     from storage import connect
+
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _OverlappingFlushFilter) for f in scheduler_log.filters):
+        scheduler_log.addFilter(_OverlappingFlushFilter())
 
     connect(db_path).conn.close()  # create + migrate the database (WAL) before SQLAlchemy opens it
     # SQLAlchemy's driver on the same SQLite library as govwatch's own connections (see storage.db)
@@ -388,7 +405,7 @@ def sync_jobs(scheduler, config, config_path: str, db_path: str) -> list[str]:
         scheduler.remove_job(job_id, jobstore="default")
     flush_every = max(1, min(FLUSH_EVERY, int(config.alerts.backoff_base) or FLUSH_EVERY))
     scheduler.add_job(flush_job, IntervalTrigger(seconds=flush_every, timezone=timezone.utc),
-                      args=[config_path, db_path], id=FLUSH_JOB, name=f"alerts flush [{flush_every}s]",
+                      args=[config_path, db_path], id=FLUSH_JOB, name=f"{FLUSH_NAME_PREFIX}{flush_every}s]",
                       replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE)
     scheduler.add_job(deadline_job, CronTrigger(hour=1, minute=7, timezone=timezone.utc),  # 09:07 Beijing
                       args=[config_path, db_path], id=DEADLINE_JOB, name="deadline digest [daily]",
