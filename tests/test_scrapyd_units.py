@@ -267,7 +267,8 @@ def _node_archive(directory: Path, count: int):
         for n in range(count):
             url = f"http://127.0.0.2:1/d{n}.html"
             served[url] = f"<html><body><h1>某{n}2023年法治政府建设年度报告</h1>{REPORT}</body></html>".encode()
-            page = writer.write_exchange(Exchange(url, 200, [("Content-Type", "text/html; charset=utf-8")], served[url]))
+            html = [("Content-Type", "text/html; charset=utf-8")]
+            page = writer.write_exchange(Exchange(url, 200, html, served[url]))
             pointers.append([dict(page, role="page"), dict(attachment, role="attachment")])
     return pointers, served
 
@@ -352,9 +353,8 @@ def test_a_redone_ingest_points_at_whole_records_only(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ingest_module, "store_document", dying_store)
     archive_dir = tmp_path / "archive"
-    with open(path, "rb") as handle, WarcWriter(archive_dir) as archive:
-        with pytest.raises(KeyboardInterrupt):
-            ingest_job(db, "j1", read_handback(handle, "j1"), policy=AlertPolicy(), archive=archive)
+    with open(path, "rb") as handle, WarcWriter(archive_dir) as archive, pytest.raises(KeyboardInterrupt):
+        ingest_job(db, "j1", read_handback(handle, "j1"), policy=AlertPolicy(), archive=archive)
     assert _captures(db) == []
     first = {name: (archive_dir / name).stat().st_size for name in archive.files}
     # as if the controller had been killed mid-append: its file still `.open`, ending in half a member

@@ -392,7 +392,7 @@ class Controller:
 
     def _handback(self, job: JobState):
         """The job's hand-back, downloaded into a temporary file (closed with `back.source`)."""
-        spool = tempfile.TemporaryFile(prefix="govwatch-handback-", dir=self.spool_dir)
+        spool = tempfile.TemporaryFile(prefix="govwatch-handback-", dir=self.spool_dir)  # noqa: SIM115 - the caller's
         try:
             job.node.client.download(f"items/{self.project}/{SPIDER}/{job.job_id}.jl", spool)
             return read_handback(spool, job.job_id)
