@@ -5,7 +5,8 @@
 The payload (`crawler.crawl.scrapyd.jobs`) carries the portals, the `[crawl]` settings and the portals' fetch
 state; the spider crawls exactly as the column spider does, from a scratch config and database written on
 the node (`crawler.crawl.scrapyd.node.prepare_job`), and stores nothing: the HandBack extension writes the
-documents, the changed fetch state and the runs to the job's items file, which the controller ingests.
+documents (with the WARC records of the job's archive, in the same scratch directory), the changed fetch state
+and the runs to the job's items file, which the controller ingests.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class ColumnJobSpider(ColumnSpider):
         # the column spider applies the scratch config's [crawl] settings; the job's batch settings go over them,
         # at the same priority (`-s` still wins)
         spider = super().from_crawler(crawler, *args, **kwargs)
+        # the archive is the job's, deleted with it: named here, so the hand-back reads its records where the
+        # archive middleware wrote them (a controller with its archive off sends "off")
+        crawler.settings.set("GOVWATCH_ARCHIVE_DIR", str(spider.setup.workdir / "archive"), priority="spider")
         crawler.settings.setdict(spider.payload_settings, priority="spider")
         return spider
 

@@ -112,6 +112,61 @@ def test_two_nodes_split_the_portals_and_everything_is_stored_once(two_nodes, po
     db.conn.close()
 
 
+def test_the_pages_crawled_on_nodes_are_in_the_controllers_archive(two_nodes, portals, tmp_path):
+    """The nodes' WARC records travel with their hand-backs: every capture reads back here with the bytes the
+    portal served (the nodes' scratch archives are gone), `govwatch reextract` works on them; with the
+    controller's archive off the nodes archive nothing and no capture is stored."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    from crawler.corpus.archive import read_capture
+
+    a, b = two_nodes
+    config = write_config(portals, tmp_path / "govwatch.toml", [a.url, b.url])
+    db_path = tmp_path / "controller.db"
+    summary = crawl(config, db_path, timeout=120)
+    assert {p.status for p in summary.portals.values()} == {"ok"}, summary.rows()
+    db = connect(db_path)
+    captures = db.execute("SELECT document_id, url, role, warc_file, warc_offset, warc_length, record_id "
+                          "FROM captures").fetchall()
+    documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    with_captures = {row[0] for row in captures}
+    assert len(with_captures) == documents > 0 and {row[2] for row in captures} >= {"page", "attachment"}
+    for _, url, role, warc_file, offset, length, record_id in captures:
+        capture = read_capture(tmp_path / "archive", {"file": warc_file, "offset": offset, "length": length})
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            assert capture.body == answer.read(), url
+        assert capture.url == url and capture.record_id == record_id and capture.status == 200
+    assert not [p for node in two_nodes for p in node.directory.rglob("*.warc.gz*")]  # no copy left on a node
+    db.conn.close()
+
+    govwatch = str(Path(sys.executable).with_name("govwatch"))
+    result = subprocess.run([govwatch, "reextract", "--dry-run", "--db", str(db_path), "--config", str(config)],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{documents} archived documents read: would change 0, unchanged {documents}," in result.stdout
+    assert "records missing 0, failed 0" in result.stdout
+
+    off = tmp_path / "off"
+    off.mkdir()
+    off_config = write_config(portals, off / "govwatch.toml", [a.url, b.url])
+    with open(off_config, "a", encoding="utf-8") as handle:
+        handle.write('\n[archive]\ndir = "off"\n')
+    summary = crawl(off_config, off / "controller.db", timeout=120)
+    assert {p.status for p in summary.portals.values()} == {"ok"}, summary.rows()
+    db = connect(off / "controller.db")
+    assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == documents
+    assert db.execute("SELECT count(*) FROM captures").fetchone()[0] == 0
+    jobs = [row[0] for row in db.execute("SELECT job_id FROM scrapyd_jobs")]
+    db.conn.close()
+    assert not (off / "archive").exists()
+    handbacks = [path for node in two_nodes for job in jobs
+                 for path in node.directory.glob(f"items/govwatch/column_job/{job}.jl")]
+    assert len(handbacks) == len(jobs) >= 2
+    assert all('"type": "member"' not in path.read_text(encoding="utf-8") for path in handbacks)
+
+
 @pytest.mark.parametrize("failure", ["killed", "hung"])
 def test_a_node_that_dies_or_hangs_mid_job_its_portals_finish_on_the_other(portals, local_corpus, tmp_path, failure):
     import signal

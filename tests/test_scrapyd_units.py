@@ -247,3 +247,176 @@ def test_a_job_is_adopted_only_from_a_controller_that_is_gone():
         controller._FOLLOWING.discard(token)
     assert controller._alive(f"{host}:{os.getppid()}:{process_started(os.getppid())}:x")  # another live process
     assert controller._alive("other-machine:1:1:x")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the archive's records travel with the hand-back
+
+
+def _node_archive(directory: Path, count: int):
+    """A node's archive: `count` report pages and one attachment linked from all of them (WarcWriter);
+    the pointers its items carry, and the bodies served."""
+    from crawler.corpus.archive import Exchange, WarcWriter
+
+    served, pointers = {}, []
+    with WarcWriter(directory, info={"hostname": "node-a"}) as writer:
+        attachment_url = "http://127.0.0.2:1/files/report.docx"
+        served[attachment_url] = os.urandom(3000)  # incompressible: its member is big
+        attachment = writer.write_exchange(Exchange(attachment_url, 200, [("Content-Type", "application/msword")],
+                                                    served[attachment_url]))
+        for n in range(count):
+            url = f"http://127.0.0.2:1/d{n}.html"
+            served[url] = f"<html><body><h1>某{n}2023年法治政府建设年度报告</h1>{REPORT}</body></html>".encode()
+            html = [("Content-Type", "text/html; charset=utf-8")]
+            page = writer.write_exchange(Exchange(url, 200, html, served[url]))
+            pointers.append([dict(page, role="page"), dict(attachment, role="attachment")])
+    return pointers, served
+
+
+def _handback_file(path: Path, items: list[dict], node_archive: Path | None) -> Path:
+    """The hand-back a node writes (node.HandBack): each record once, before the first document needing it."""
+    from crawler.corpus.archive import read_member
+    from crawler.crawl.scrapyd.jobs import member_record
+
+    lines, handed = [record("header", format=2, job="j1")], set()
+    for item in items:
+        for pointer in item.get("archive") or []:
+            key = (pointer["file"], pointer["offset"])
+            if node_archive is not None and key not in handed:
+                lines.append(member_record(pointer, read_member(node_archive, pointer)))
+                handed.add(key)
+        lines.append(record("document", item=item))
+    lines.append(record("run", portal="a", stats={"status": "ok", "requests": 5, "pages": 1, "errors": 0}))
+    lines.append(record("end", records=len(lines) + 1, close_reason="finished"))
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def _archived_items(tmp_path: Path, count: int = 3):
+    import shutil
+
+    pointers, served = _node_archive(tmp_path / "node-archive", count)
+    items = [dict(_handback(count).documents[n], archive=pointers[n]) for n in range(count)]
+    path = _handback_file(tmp_path / "j1.jl", items, tmp_path / "node-archive")
+    shutil.rmtree(tmp_path / "node-archive")  # as the node removes the job's scratch directory
+    return path, served
+
+
+def _captures(db) -> list[dict]:
+    """The captures as pointers (`read_capture` takes them)."""
+    cursor = db.execute("SELECT d.url AS document, c.url, c.role, c.warc_file AS file, c.warc_offset AS offset, "
+                        "c.warc_length AS length, c.record_id, c.status, c.payload_digest AS digest "
+                        "FROM captures c JOIN documents d ON d.id = c.document_id")
+    return [dict(zip([c[0] for c in cursor.description], row)) for row in cursor.fetchall()]
+
+
+def test_the_handback_carries_the_records_and_ingest_moves_them_into_the_controllers_archive(tmp_path):
+    from crawler.corpus.archive import WarcWriter, iter_file, read_capture
+
+    db, _ = _controller_db(tmp_path)
+    path, served = _archived_items(tmp_path)
+    with open(path, "rb") as handle:
+        back = read_handback(handle, "j1")
+        assert len(back.members) == 4 and all(isinstance(at, int) for at in back.members.values())  # not the bytes
+        with WarcWriter(tmp_path / "archive") as archive:
+            results = ingest_job(db, "j1", back, policy=AlertPolicy(), archive=archive)
+    assert results["a"].status == "ok" and results["a"].new_documents == 3
+    captures = _captures(db)
+    assert len(captures) == 6 and {c["role"] for c in captures} == {"page", "attachment"}
+    files = {c["file"] for c in captures}
+    assert files == set(archive.files) and all((tmp_path / "archive" / name).exists() for name in files)
+    for capture in captures:
+        read = read_capture(tmp_path / "archive", capture)
+        assert read.body == served[capture["url"]] and read.status == 200
+        assert read.record_id == capture["record_id"] and read.payload_digest == capture["digest"]
+    attachment_places = {(c["file"], c["offset"]) for c in captures if c["role"] == "attachment"}
+    assert len(attachment_places) == 1  # one record for the attachment of three documents
+    # the controller's file is a WARC file like any other: its warcinfo, then the four records, whole
+    records = [r for name in files for r in iter_file(tmp_path / "archive" / name)]
+    assert [r.record_type for r in records] == ["warcinfo"] + ["response"] * 4
+    assert sorted(r.offset for r in records[1:]) == sorted({c["offset"] for c in captures})
+
+
+def test_a_redone_ingest_points_at_whole_records_only(tmp_path, monkeypatch):
+    from crawler.corpus.archive import WarcWriter, iter_file, read_capture
+
+    db, _ = _controller_db(tmp_path)
+    path, served = _archived_items(tmp_path)
+    real_store = ingest_module.store_document
+    calls = []
+
+    def dying_store(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # killed after two documents' records were appended
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "store_document", dying_store)
+    archive_dir = tmp_path / "archive"
+    with open(path, "rb") as handle, WarcWriter(archive_dir) as archive, pytest.raises(KeyboardInterrupt):
+        ingest_job(db, "j1", read_handback(handle, "j1"), policy=AlertPolicy(), archive=archive)
+    assert _captures(db) == []
+    first = {name: (archive_dir / name).stat().st_size for name in archive.files}
+    # as if the controller had been killed mid-append: its file still `.open`, ending in half a member
+    [name] = first
+    killed = archive_dir / (name + ".open")
+    (archive_dir / name).rename(killed)
+    with open(killed, "ab") as cut:
+        cut.write(killed.read_bytes()[-200:-100])
+
+    monkeypatch.setattr(ingest_module, "store_document", real_store)
+    with open(path, "rb") as handle, WarcWriter(archive_dir) as archive:  # the next controller
+        assert archive.recovered == [(name, 100)]
+        results = ingest_job(db, "j1", read_handback(handle, "j1"), policy=AlertPolicy(), archive=archive)
+    assert results["a"].new_documents == 3
+    captures = _captures(db)
+    assert len(captures) == 6 and {c["file"] for c in captures} == set(archive.files)  # the redo's copies
+    assert all(read_capture(archive_dir, c).body == served[c["url"]] for c in captures)
+    # the first attempt's copies (all four: the third document's page went in before its store died),
+    # whole records that nothing points at
+    assert [r.record_type for r in iter_file(archive_dir / name)] == ["warcinfo"] + ["response"] * 4
+    assert name not in {c["file"] for c in captures}
+
+
+def test_with_the_archive_off_the_records_are_dropped_and_no_capture_is_stored(tmp_path):
+    db, _ = _controller_db(tmp_path)
+    path, _ = _archived_items(tmp_path)
+    with open(path, "rb") as handle:
+        results = ingest_job(db, "j1", read_handback(handle, "j1"), policy=AlertPolicy(), archive=None)
+    assert results["a"].new_documents == 3
+    assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 3
+    assert db.execute("SELECT count(*) FROM captures").fetchone()[0] == 0
+    assert not (tmp_path / "archive").exists()
+
+
+def test_a_pointer_without_its_record_in_the_handback_is_dropped(tmp_path):
+    """An older node's hand-back (pointers into files the controller does not have): no capture points nowhere."""
+    from crawler.corpus.archive import WarcWriter
+
+    db, _ = _controller_db(tmp_path)
+    pointers, _ = _node_archive(tmp_path / "node-archive", 2)
+    items = [dict(_handback(2).documents[n], archive=pointers[n]) for n in range(2)]
+    path = _handback_file(tmp_path / "j1.jl", items, None)
+    with open(path, "rb") as handle, WarcWriter(tmp_path / "archive") as archive:
+        results = ingest_job(db, "j1", read_handback(handle, "j1"), policy=AlertPolicy(), archive=archive)
+    assert results["a"].new_documents == 2 and _captures(db) == []
+
+
+def test_append_member_takes_one_whole_warc_record_only(tmp_path):
+    import gzip
+
+    from crawler.corpus.archive import ArchiveError, Exchange, WarcWriter, read_member
+
+    with WarcWriter(tmp_path / "a") as writer:
+        pointer = writer.write_exchange(Exchange("http://127.0.0.2:1/x.html", 200, [], b"<html>x</html>"))
+        member = read_member(tmp_path / "a", pointer)
+    with WarcWriter(tmp_path / "b") as target:
+        for bad, message in [(member[:-9], "cut short"), (member + member, "after the gzip member"),
+                             (gzip.compress(b"<html>not a record</html>"), "no WARC record"),
+                             (b"plain bytes", "not a gzip member")]:
+            with pytest.raises(ArchiveError, match=message):
+                target.append_member(bad, pointer)
+        moved = target.append_member(member, pointer)
+    assert moved["file"] != pointer["file"] and moved["length"] == len(member)
+    assert {k: v for k, v in moved.items() if k not in ("file", "offset")} == \
+        {k: v for k, v in pointer.items() if k not in ("file", "offset")}

@@ -3,8 +3,10 @@
 Writing (`WarcWriter`): every exchange is a `response` record and its `request` record, each its own gzip
 member, appended to size-rotated files in one directory. The writer knows nothing of the database: it hands
 back a *pointer* (file name, offset and length of the response record, its id, date and payload digest) that
-travels with the document, so a crawl on a node without the database writes its files locally and the
-pointers stay valid wherever the files are collected (names are unique per host, process and serial).
+travels with the document (file names are unique per host, process and serial). A record written in another
+archive (a scrapyd node's, which the node deletes) moves here whole: `append_member(member, pointer)` appends
+the gzip member the pointer designates as it is and gives back the pointer to it here; `sync()` makes the
+appended members durable before the database commits pointers to them.
 
 Whole records only. A record is built in memory and appended in one piece; a failed write is cut off again.
 A file is `<name>.warc.gz.open` while its writer holds it (an exclusive `flock`) and renamed to
@@ -223,9 +225,35 @@ class WarcWriter:
             self._builder.out = None
         return _gzip_member(buffer.getvalue(), self.gzip_level)
 
+    def append_member(self, member: bytes, pointer: dict) -> dict:
+        """Append one record that another writer made (the gzip member a pointer of its archive designates,
+        e.g. handed back by a scrapyd node) as it is; `pointer` moved to where it is now in this archive.
+        ArchiveError when `member` is not exactly one whole gzip member holding a WARC record."""
+        _check_member(member)
+        name, offset = self._write(member)
+        return dict(pointer, file=name, offset=offset, length=len(member))
+
+    def sync(self) -> None:
+        """Make what was appended so far durable (fsync the current file), e.g. before a database commit
+        that points at it; the file stays open for more."""
+        with self._lock:
+            if self._fd is not None:
+                try:
+                    os.fsync(self._fd)
+                except OSError as exc:
+                    raise ArchiveError(f"cannot write {self.directory / self._name}: {exc.strerror}") from None
+
     def _append(self, url: str, main, others: list, *, status: int | None, content_type: str | None) -> dict:
         main_bytes = self._serialize(main)
-        data = main_bytes + b"".join(self._serialize(record) for record in others)
+        name, offset = self._write(main_bytes + b"".join(self._serialize(record) for record in others))
+        headers = main.rec_headers
+        return {"file": name, "offset": offset, "length": len(main_bytes), "url": url,
+                "record_id": headers.get_header("WARC-Record-ID"), "captured_at": headers.get_header("WARC-Date"),
+                "status": status, "content_type": content_type,
+                "digest": headers.get_header("WARC-Payload-Digest")}
+
+    def _write(self, data: bytes) -> tuple[str, int]:
+        """Append whole members to the current file (a new one when it is full): (file, offset)."""
         with self._lock:
             if self._fd is None or self._size >= self.max_file_bytes:
                 self._rotate()
@@ -241,12 +269,7 @@ class WarcWriter:
                     raise ArchiveError(f"cannot write {self.directory / self._name}: {exc.strerror}") from None
                 raise
             self._size += len(data)
-            name = self._name
-        headers = main.rec_headers
-        return {"file": name, "offset": offset, "length": len(main_bytes), "url": url,
-                "record_id": headers.get_header("WARC-Record-ID"), "captured_at": headers.get_header("WARC-Date"),
-                "status": status, "content_type": content_type,
-                "digest": headers.get_header("WARC-Payload-Digest")}
+            return self._name, offset
 
     # ----- files
     def _rotate(self) -> None:
@@ -255,10 +278,16 @@ class WarcWriter:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
         name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}-{os.getpid()}{WARC_SUFFIX}"
         path = self.directory / (name + OPEN_SUFFIX)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-        except OSError as exc:
-            raise ArchiveError(f"cannot create {path}: {exc.strerror}") from None
+        while True:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+                break
+            except FileExistsError:  # another writer of this process began a file in the same millisecond
+                self._serial += 1
+                name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}-{os.getpid()}{WARC_SUFFIX}"
+                path = self.directory / (name + OPEN_SUFFIX)
+            except OSError as exc:
+                raise ArchiveError(f"cannot create {path}: {exc.strerror}") from None
         _lock(fd, wait=True)
         self._fd, self._name, self._size = fd, name, 0
         info = self._builder.create_warcinfo_record(name, self.info)
@@ -288,6 +317,28 @@ class WarcWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _check_member(member: bytes) -> None:
+    """ArchiveError unless `member` is one whole gzip member (nothing after it) of a WARC record; inflated
+    in bounded steps, as a member may inflate far beyond its size."""
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    data, start = member, b""
+    try:
+        while not decompressor.eof:
+            out = decompressor.decompress(data, 1 << 22)
+            start += out[:5 - len(start)]
+            data = decompressor.unconsumed_tail
+            if not out and not data:
+                break
+    except zlib.error as exc:
+        raise ArchiveError(f"not a gzip member ({exc})") from None
+    if not decompressor.eof:
+        raise ArchiveError(f"a gzip member cut short ({len(member)} bytes)")
+    if decompressor.unused_data:
+        raise ArchiveError(f"{len(decompressor.unused_data)} bytes after the gzip member")
+    if not start.startswith(b"WARC/"):
+        raise ArchiveError("the gzip member holds no WARC record")
 
 
 def _reason(status: int) -> str:
@@ -396,8 +447,9 @@ def record_path(directory: str | os.PathLike | None, name: str) -> Path:
     return path
 
 
-def read_capture(directory: str | os.PathLike | None, pointer: dict, *, max_bytes: int | None = None) -> Capture:
-    """The record a pointer (`file`, `offset`, `length`) points at. Raises ArchiveError naming the file."""
+def read_member(directory: str | os.PathLike | None, pointer: dict) -> bytes:
+    """The bytes a pointer (`file`, `offset`, `length`) designates: its record's gzip member, as written.
+    Raises ArchiveError naming the file."""
     path = record_path(directory, pointer["file"])
     offset, length = int(pointer["offset"]), int(pointer["length"])
     try:
@@ -410,6 +462,13 @@ def read_capture(directory: str | os.PathLike | None, pointer: dict, *, max_byte
         raise ArchiveError(f"{path}: {exc.strerror or exc}") from None
     if len(data) < length:
         raise ArchiveError(f"{path}: record at offset {offset} is cut short ({len(data)} of {length} bytes)")
+    return data
+
+
+def read_capture(directory: str | os.PathLike | None, pointer: dict, *, max_bytes: int | None = None) -> Capture:
+    """The record a pointer (`file`, `offset`, `length`) points at. Raises ArchiveError naming the file."""
+    data = read_member(directory, pointer)
+    path, offset = record_path(directory, pointer["file"]), int(pointer["offset"])
     from warcio.archiveiterator import ArchiveIterator
 
     try:

@@ -9,8 +9,8 @@ stay exactly-once.
     ingest.py      a job's hand-back into the database, once (the job is marked in the same transaction)
 
 Nodes share nothing with the controller: no file system, no database. A job carries what the crawl needs
-to be incremental; its hand-back carries documents, fetch state and each portal's run; only the controller
-writes the database.
+to be incremental; its hand-back carries documents with the WARC records they point at, fetch state and
+each portal's run; only the controller writes the database and the archive the documents point into.
 
 Part of the crawl stage: may import `crawler.corpus`, `crawler.monitor`, `spiders` and the base; never
 `crawler.cli`.

@@ -75,6 +75,12 @@ class NodeClient:
         """A file the node serves (`/items/...`, `/logs/...`); NodeError naming it when it is not there."""
         return self._request("GET", path.lstrip("/"), timeout=timeout or max(self.timeout, 60.0))
 
+    def download(self, path: str, destination, *, timeout: float | None = None) -> int:
+        """`fetch` into the binary file `destination`, in chunks (a hand-back with its WARC records can be far
+        larger than memory should hold); the bytes written."""
+        return self._request("GET", path.lstrip("/"), timeout=timeout or max(self.timeout, 60.0),
+                             into=destination)
+
     # ----- plumbing
     def _json(self, method: str, endpoint: str, fields=None, *, timeout: float | None = None) -> dict:
         body = self._request(method, endpoint, fields, timeout=timeout)
@@ -87,7 +93,7 @@ class NodeClient:
             raise NodeError(f"{self.url}: {endpoint}: {data.get('message') or data}")
         return data
 
-    def _request(self, method: str, endpoint: str, fields=None, *, timeout: float | None = None) -> bytes:
+    def _request(self, method: str, endpoint: str, fields=None, *, timeout: float | None = None, into=None):
         url = f"{self.url}/{endpoint}"
         data = None
         if fields and method == "GET":
@@ -99,7 +105,16 @@ class NodeClient:
             request.add_header("Authorization", self._auth)
         try:
             with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
-                return response.read()
+                if into is None:
+                    return response.read()
+                written = 0
+                while chunk := response.read(1 << 20):
+                    try:
+                        into.write(chunk)
+                    except OSError as exc:  # this machine's disk, not the node: not a NodeDown
+                        raise RuntimeError(f"cannot save {url} here: {exc.strerror or exc}") from None
+                    written += len(chunk)
+                return written
         except urllib.error.HTTPError as exc:
             if exc.code == 401:
                 given = "the credentials in SCRAPYD_USERNAME/SCRAPYD_PASSWORD were refused" if self._auth else \

@@ -11,8 +11,10 @@
    finished job is ingested while the others still crawl. A job's `crawl_runs` rows (node, job) and
    its `scrapyd_jobs` row are written before schedule.json, so `govwatch status` shows where each portal runs
    and a controller that restarts finds the job (`_recover`).
-4. Jobs are followed with status.json. A finished job's hand-back (its items file) is ingested in one
-   transaction (`crawler.crawl.scrapyd.ingest`). A job whose node stops answering for `scrapyd_node_timeout`
+4. Jobs are followed with status.json. A finished job's hand-back (its items file) is downloaded into a
+   temporary file beside the database and ingested in one transaction (`crawler.crawl.scrapyd.ingest`),
+   its WARC records appended to this machine's archive (`[archive] dir`; with it off, the nodes are told
+   not to archive). A job whose node stops answering for `scrapyd_node_timeout`
    seconds, that runs past the crawl timeout, or that finished without a whole hand-back (its crawl process
    was killed) is abandoned -- its hand-back is never ingested, even if it turns up later -- and its portals
    go to another node; nothing was stored from it, so nothing is stored twice.
@@ -33,11 +35,15 @@ import json
 import logging
 import os
 import socket
+import tempfile
 import time
 import uuid
+from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from crawler.config import ConfigError, load_config
+from crawler.corpus.archive import ArchiveError, WarcWriter
 from crawler.crawl.lifeline import process_alive, process_started
 from crawler.crawl.scrapyd.client import REQUEST_TIMEOUT, NodeAuthError, NodeClient, NodeDown, NodeError
 from crawler.crawl.scrapyd.ingest import PortalResult, ingest_job
@@ -132,7 +138,7 @@ def crawl_on_nodes(config_path, db_path, portal_ids: list[str] | None = None, *,
             log.setLevel(logging.INFO)
     try:
         summary = Controller(db, config, portals, timeout=timeout or config.crawl.timeout, progress=progress,
-                             stop=stop, settings=settings, poll=poll, stop_grace=stop_grace).run()
+                             stop=stop, settings=settings, poll=poll, stop_grace=stop_grace, db_path=db_path).run()
         summary.log_file = str(log_file) if log_file else None
         return summary
     finally:
@@ -144,7 +150,7 @@ def crawl_on_nodes(config_path, db_path, portal_ids: list[str] | None = None, *,
 
 class Controller:
     def __init__(self, db, config, portals, *, timeout: float, progress, stop, settings, poll: float,
-                 stop_grace: float):
+                 stop_grace: float, db_path):
         from crawler.monitor.alerts import AlertPolicy
 
         self.db, self.config, self.crawl = db, config, config.crawl
@@ -152,6 +158,10 @@ class Controller:
         self.timeout, self.progress, self.stop = timeout, progress, stop
         self.settings, self.poll, self.stop_grace = settings or {}, poll, stop_grace
         self.project = self.crawl.scrapyd_project
+        # hand-backs are spooled beside the database, not in a /tmp that may be memory
+        self.spool_dir = Path(db_path).resolve().parent
+        self.archive_dir = config.archive.directory(db_path)
+        self.archive: WarcWriter | None = None  # opened by the first ingest (archive_dir None: off)
         self.batch_size = getattr(self.crawl, "batch_size", None) or DEFAULT_BATCH_SIZE
         self.policy = AlertPolicy.from_settings(config.alerts)
         # an API call that takes longer than a node may stay silent is a silence: it must not hold up the others
@@ -173,6 +183,8 @@ class Controller:
             return self._run()
         finally:
             _FOLLOWING.discard(self.token)
+            if self.archive is not None:
+                self.archive.close()
 
     def _run(self) -> NodesSummary:
         for node in self.nodes.values():
@@ -352,11 +364,41 @@ class Controller:
             self._emit({"event": "start", "portal": pid, "run_id": run_ids[pid], "node": node.url, "job": job_id})
 
     def _job_settings(self, portal_count: int) -> dict:
+        settings = dict(self.settings)
         try:  # the daemon's batches raise the process-wide request limit with the batch (crawler.crawl.batch)
             from crawler.settings import batch_settings
         except ImportError:
-            return dict(self.settings)
-        return {**batch_settings(portal_count, self.crawl), **self.settings}
+            pass
+        else:
+            settings = {**batch_settings(portal_count, self.crawl), **settings}
+        if self.archive_dir is None:  # records this machine would drop need not be written nor handed back
+            settings["GOVWATCH_ARCHIVE_DIR"] = "off"
+        return settings
+
+    def _archive(self) -> WarcWriter | None:
+        """The writer that receives the jobs' WARC records (None: the archive is off or cannot be written)."""
+        if self.archive is None and self.archive_dir is not None:
+            try:
+                self.archive = WarcWriter(self.archive_dir, max_file_bytes=self.config.archive.max_file_bytes,
+                                          info={"description": "records of crawls on scrapyd nodes"})
+            except ArchiveError as exc:  # as a local crawl does: the documents are stored without records
+                self._say(f"archive: {exc} (documents are stored without their WARC records)", logging.ERROR)
+                self.archive_dir = None
+                return None
+            for name, cut in self.archive.recovered:
+                self._say(f"archive: finished {name} left open by a killed writer ({cut} bytes of a record cut)",
+                          logging.WARNING)
+        return self.archive
+
+    def _handback(self, job: JobState):
+        """The job's hand-back, downloaded into a temporary file (closed with `back.source`)."""
+        spool = tempfile.TemporaryFile(prefix="govwatch-handback-", dir=self.spool_dir)  # noqa: SIM115 - the caller's
+        try:
+            job.node.client.download(f"items/{self.project}/{SPIDER}/{job.job_id}.jl", spool)
+            return read_handback(spool, job.job_id)
+        except BaseException:
+            spool.close()
+            raise
 
     # ----- following
     def _follow(self, job: JobState) -> None:
@@ -389,23 +431,24 @@ class Controller:
     def _collect(self, job: JobState) -> None:
         node = job.node
         try:
-            body = node.client.fetch(f"items/{self.project}/{SPIDER}/{job.job_id}.jl")
-            back = read_handback(body.splitlines(), job.job_id)
+            back = self._handback(job)
         except (NodeError, HandBackError) as exc:
             if isinstance(exc, NodeDown):
                 return  # the node went away just now: followed (and timed out) like any other call
             self._abandon(job, f"job {job.job_id} ended on {node.url} without a whole hand-back ({exc}); "
                                f"its log: {node.url}/logs/{self.project}/{SPIDER}/{job.job_id}.log")
             return
-        if back.error:  # the node refused the job (e.g. an installed copy shadowing the egg)
-            self._node_failed(node, f"{node.url}: {back.error}")
-            self._abandon(job, back.error)
-            return
-        self._ingest(job, back)
+        with closing(back.source):
+            if back.error:  # the node refused the job (e.g. an installed copy shadowing the egg)
+                self._node_failed(node, f"{node.url}: {back.error}")
+                self._abandon(job, back.error)
+                return
+            self._ingest(job, back)
 
     def _ingest(self, job: JobState, back) -> None:
         results = ingest_job(self.db, job.job_id, back, policy=self.policy, threshold=self.config.dedupe.threshold,
-                             node=job.node.url, alert_on_baseline=self.config.alerts.alert_on_baseline)
+                             node=job.node.url, alert_on_baseline=self.config.alerts.alert_on_baseline,
+                             archive=self._archive())
         job.node.jobs.remove(job)
         if results is None:
             return
@@ -473,12 +516,12 @@ class Controller:
 
     def _collect_or_close(self, job: JobState) -> None:
         try:
-            back = read_handback(job.node.client.fetch(f"items/{self.project}/{SPIDER}/{job.job_id}.jl").splitlines(),
-                                 job.job_id)
+            back = self._handback(job)
         except (NodeError, HandBackError):
             self._close_stopped(job)
             return
-        self._ingest(job, back)
+        with closing(back.source):
+            self._ingest(job, back)
 
     def _close_stopped(self, job: JobState) -> None:
         reason = f"crawl stopped: job {job.job_id} cancelled on {job.node.url}"

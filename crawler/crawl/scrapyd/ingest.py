@@ -7,6 +7,15 @@ to `ingested`. A controller that dies mid-ingest leaves none of it, and the next
 again from its hand-back; a job already `ingested` is never stored twice (the claim is the first statement
 of the transaction). One document that fails to store is rolled back alone (a savepoint) and counted as an
 error of its portal, as in a local crawl.
+
+The WARC records the node handed back move into the controller's archive (`archive`, a WarcWriter; None
+when `[archive] dir = "off"`: they are dropped and the documents get no captures): each member is appended
+as it is and the document's pointers are rewritten to it before `store_document`, and the file is fsynced
+before the transaction commits, so a committed capture never points at bytes that are not on disk. An
+ingest that dies midway leaves members in the archive that nothing points at (its transaction is rolled
+back, a cut last member is cut off by the next writer's `recover`); the redo appends them again and
+points at the new copies. Those unreferenced duplicates are the price of not making file appends part of
+the transaction: harmless, since every reader goes by pointer.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
+from crawler.corpus.archive import ArchiveError
 from crawler.corpus.ingest import store_document
 from crawler.corpus.job import Job
 from crawler.crawl.fetchstate import FetchState
@@ -55,9 +65,12 @@ def job_for(item: dict, run_id: int | None) -> Job:
 
 
 def ingest_job(db, job_id: str, back: HandBack, *, policy=None, threshold: float | None = None,
-               node: str | None = None, alert_on_baseline: bool = False) -> dict[str, PortalResult] | None:
-    """Store the hand-back of `job_id` (a `scrapyd_jobs` row); None when the job was ingested already."""
+               node: str | None = None, alert_on_baseline: bool = False,
+               archive=None) -> dict[str, PortalResult] | None:
+    """Store the hand-back of `job_id` (a `scrapyd_jobs` row); None when the job was ingested already.
+    `archive` (a `crawler.corpus.archive.WarcWriter`) receives the job's WARC records; None drops them."""
     fetch_state = FetchState(db)
+    records = RecordMover(back, archive, job_id)
     with transaction(db):
         row = db.execute("SELECT run_ids, state FROM scrapyd_jobs WHERE job_id = ?", [job_id]).fetchone()
         if row is None:
@@ -71,7 +84,7 @@ def ingest_job(db, job_id: str, back: HandBack, *, policy=None, threshold: float
         counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         failures: dict[str, list[str]] = collections.defaultdict(list)
         for number, item in enumerate(back.documents):
-            job = job_for(item, run_ids.get(item.get("portal_id")))
+            job = job_for(records.moved(item), run_ids.get(item.get("portal_id")))
             savepoint = f"document_{number}"
             db.conn.execute(f"SAVEPOINT {savepoint}")
             try:
@@ -91,7 +104,49 @@ def ingest_job(db, job_id: str, back: HandBack, *, policy=None, threshold: float
         results = {pid: _finish_run(db, pid, run_id, back, counts[pid], failures[pid], node, job_id,
                                     alert_on_baseline)
                    for pid, run_id in run_ids.items()}
+        if archive is not None:
+            archive.sync()  # the records on disk before the captures pointing at them are committed
     return results
+
+
+class RecordMover:
+    """Moves the WARC records a job handed back into the controller's archive, each once (an attachment can
+    belong to several documents), and rewrites the documents' pointers to them."""
+
+    def __init__(self, back: HandBack, archive, job_id: str):
+        self.back, self.archive, self.job_id = back, archive, job_id
+        self.places: dict[tuple[str, int], dict] = {}  # (node file, offset) -> file/offset/length here
+        self.failed = False
+
+    def moved(self, item: dict) -> dict:
+        """The item with the pointers whose records are now in this archive ([] when the archive is off)."""
+        pointers = item.get("archive")
+        if not pointers:
+            return item
+        kept = []
+        for pointer in pointers if self.archive is not None else ():
+            place = self._place(pointer)
+            if place is not None:
+                kept.append({**pointer, **place})
+        return {**item, "archive": kept}
+
+    def _place(self, pointer: dict) -> dict | None:
+        key = (pointer.get("file"), int(pointer.get("offset") or 0))
+        if key in self.places:
+            return self.places[key]
+        try:
+            member = self.back.member(pointer)
+            if member is None:  # the node could not read it: the document is stored without this capture
+                logger.warning("job %s handed back no WARC record for %s", self.job_id, pointer.get("url"))
+                return None
+            place = self.archive.append_member(member, {})
+        except (ArchiveError, ValueError, KeyError) as exc:  # a broken member, a full disk: the page stays
+            if not self.failed:
+                logger.error("archive: the records of job %s: %s (documents stored without them)", self.job_id, exc)
+            self.failed = True
+            return None
+        self.places[key] = place
+        return place
 
 
 def _apply_fetch_state(db, rows: list[dict]) -> None:

@@ -11,24 +11,32 @@ no callback to the controller, so it can wait in a node's queue for as long as i
 The hand-back (node -> controller) is the job's items file, which scrapyd serves at `items_url`
 (`/items/<project>/<spider>/<job>.jl`): JSON lines, one record each,
 
-    {"type": "header", "format": 1, "job": ..., "host": ..., "govwatch": "0.1.0", "code": ".../crawler"}
-    {"type": "document", "item": {...}}        the spider's item, as the store pipeline gets it
+    {"type": "header", "format": 2, "job": ..., "host": ..., "govwatch": "0.1.0", "code": ".../crawler"}
+    {"type": "member", "file": ..., "offset": N, "length": N, "data": "<base64>"}
+                                               a WARC record of the node's archive: the gzip member at
+                                               file/offset, before the first document pointing at it
+    {"type": "document", "item": {...}}        the spider's item, as the store pipeline gets it; its
+                                               `archive` pointers name the node's files
     {"type": "fetch_state", "row": {...}}      a fetch_state row the crawl changed or added
     {"type": "run", "portal": ..., "stats": {...}}   the spider's PortalStats of each portal
     {"type": "end", "records": N, "close_reason": "finished"}
 
 written as the crawl goes; the `end` record comes last, so a file without it (a node killed mid-job) is
-recognisably incomplete and is never ingested.
+recognisably incomplete and is never ingested. The node's archive goes with its scratch directory, so the
+records travel in the hand-back; the controller appends them to its own archive on ingest. A hand-back of
+thousands of pages is large: it is read from a file, line by line, and a member's bytes are read again
+from there (`HandBack.member`) when the ingest needs them, never all at once.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import zlib
 from dataclasses import asdict, dataclass, field
 
-FORMAT = 1
+FORMAT = 2  # 2: the archive's records travel in the hand-back (member records)
 SPIDER = "column_job"  # spiders/job.py
 PAYLOAD_ARG = "payload"  # the first chunk; the next ones are payload_1, payload_2, ...
 CHUNK_CHARS = 100_000
@@ -128,9 +136,15 @@ def record(kind: str, **fields) -> str:
     return json.dumps({"type": kind, **fields}, ensure_ascii=False, default=str) + "\n"
 
 
+def member_record(pointer: dict, member: bytes) -> str:
+    """The hand-back line carrying the gzip member `pointer` designates in the node's archive."""
+    return record("member", file=pointer["file"], offset=int(pointer["offset"]), length=len(member),
+                  data=base64.b64encode(member).decode("ascii"))
+
+
 @dataclass
 class HandBack:
-    """A complete hand-back, read whole (`read_handback`)."""
+    """A complete hand-back (`read_handback`): its records, less the members' bytes, which stay in `source`."""
 
     header: dict
     end: dict
@@ -138,16 +152,31 @@ class HandBack:
     fetch_state: list[dict] = field(default_factory=list)
     runs: dict[str, dict] = field(default_factory=dict)  # portal id -> PortalStats as a dict
     error: str | None = None  # the node refused the job (header or end say why)
+    members: dict[tuple[str, int], int] = field(default_factory=dict)  # (node file, offset) -> line's position
+    source: io.BufferedIOBase | None = None
+
+    def member(self, pointer: dict) -> bytes | None:
+        """The gzip member a document's pointer designates, as the node handed it back (None: not handed back)."""
+        position = self.members.get((pointer.get("file"), int(pointer.get("offset") or 0)))
+        if position is None or self.source is None:
+            return None
+        self.source.seek(position)
+        return base64.b64decode(json.loads(self.source.readline())["data"])
 
 
-def read_handback(lines, job_id: str) -> HandBack:
-    """Parse a hand-back file's lines; HandBackError unless it is whole and belongs to `job_id`."""
+def read_handback(source, job_id: str) -> HandBack:
+    """Parse a hand-back: a binary file, read line by line (members' bytes are left in it), or its lines;
+    HandBackError unless it is whole and belongs to `job_id`."""
+    if not hasattr(source, "readline"):
+        source = io.BytesIO(b"".join((line.encode("utf-8") if isinstance(line, str) else line).rstrip(b"\n") + b"\n"
+                                     for line in source))
+    source.seek(0)
     header = end = None
-    back = HandBack({}, {})
-    count = 0
-    for number, line in enumerate(lines, start=1):
-        if isinstance(line, bytes):
-            line = line.decode("utf-8")
+    back = HandBack({}, {}, source=source)
+    count = position = 0
+    for number, line in enumerate(source, start=1):
+        start, position = position, position + len(line)
+        line = line.decode("utf-8")
         if not line.strip():
             continue
         if end is not None:
@@ -166,6 +195,8 @@ def read_handback(lines, job_id: str) -> HandBack:
                 raise HandBackError(f"the file is the hand-back of job {header.get('job')!r}, not {job_id!r}")
             if header.get("error"):
                 back.error = header["error"]
+        elif kind == "member":
+            back.members[(data["file"], int(data["offset"]))] = start
         elif kind == "document":
             back.documents.append(data["item"])
         elif kind == "fetch_state":

@@ -6,8 +6,9 @@ and a scratch SQLite database that `prepare_job` writes from the payload, in a t
 node (never shared, removed at the end). So the fetch state works exactly as in a local crawl: conditional
 list requests, known entries, paging stopped by a page of known items. Nothing is stored on the node: the
 job spider has no store pipeline and no run bookkeeping; `HandBack` streams each document to the hand-back
-file, then the fetch_state rows the crawl changed, each portal's run, and the end record
-(format: `crawler.crawl.scrapyd.jobs`).
+file, preceded by the WARC records its `archive` pointers designate (the archive is in the scratch directory
+too, `GOVWATCH_ARCHIVE_DIR`, and goes with it), then the fetch_state rows the crawl changed, each portal's
+run, and the end record (format: `crawler.crawl.scrapyd.jobs`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler import __version__
-from crawler.crawl.scrapyd.jobs import FORMAT, record
+from crawler.corpus.archive import ArchiveError, read_member
+from crawler.crawl.scrapyd.jobs import FORMAT, member_record, record
 from storage import connect, now_iso, transaction
 
 logger = logging.getLogger(__name__)
@@ -154,9 +156,11 @@ class HandBack:
     Scrapy's own feed exporter is off for the job spider: this is the only writer of the items file, and
     the end record is written last, after everything else."""
 
-    def __init__(self, crawler, path: Path):
+    def __init__(self, crawler, path: Path, archive_dir: Path | None = None):
         self.crawler = crawler
         self.path = path
+        self.archive_dir = archive_dir  # where the crawl's WARC records are (None: the archive is off)
+        self.handed: set[tuple[str, int]] = set()  # records in the hand-back already (one attachment, many pages)
         self.records = 0
         self.handle = None
 
@@ -169,14 +173,18 @@ class HandBack:
         if path is None:
             raise RuntimeError("no hand-back file: set items_dir in the node's scrapyd.conf (the controller "
                                "fetches the hand-back from /items/), or GOVWATCH_HANDBACK_FILE")
-        extension = cls(crawler, path)
+        archive_dir = crawler.settings.get("GOVWATCH_ARCHIVE_DIR")
+        extension = cls(crawler, path, None if not archive_dir or archive_dir == "off" else Path(archive_dir))
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         extension.open(spider)
         return extension
 
     def write(self, kind: str, **fields) -> None:
-        self.handle.write(record(kind, **fields))
+        self._write_line(record(kind, **fields))
+
+    def _write_line(self, line: str) -> None:
+        self.handle.write(line)
         self.records += 1
 
     def open(self, spider) -> None:
@@ -190,7 +198,22 @@ class HandBack:
         self.handle.flush()
 
     def item_scraped(self, item, response=None, spider=None) -> None:
+        for pointer in item.get("archive") or ():
+            self._hand_back_record(pointer)
         self.write("document", item=dict(item))
+
+    def _hand_back_record(self, pointer: dict) -> None:
+        key = (pointer["file"], int(pointer["offset"]))
+        if self.archive_dir is None or key in self.handed:
+            return
+        try:
+            member = read_member(self.archive_dir, pointer)
+        except ArchiveError as exc:  # the document goes back without it; the controller drops its pointer
+            logger.error("archive: %s (the record is not handed back)", exc)
+            self.crawler.stats.inc_value("govwatch/archive/errors")
+            return
+        self._write_line(member_record(pointer, member))
+        self.handed.add(key)
 
     def spider_closed(self, spider, reason) -> None:
         setup = spider.setup
