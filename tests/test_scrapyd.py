@@ -310,10 +310,17 @@ def test_a_controller_killed_mid_crawl_the_next_crawl_collects_its_jobs(two_node
     controller.wait(timeout=10)
     jobs = dict(db.execute("SELECT job_id, state FROM scrapyd_jobs").fetchall())
     assert len(jobs) >= 2 and set(jobs.values()) <= {"scheduled", "running"}
+    adopted = {pid for (portals_json,) in db.execute("SELECT portals FROM scrapyd_jobs")
+               for pid in json.loads(portals_json)}
 
-    summary = crawl(config, db_path, timeout=120)  # adopts both jobs instead of crawling their portals again
+    summary = crawl(config, db_path, timeout=120)  # adopts the jobs instead of crawling their portals again
     assert {p.status for p in summary.portals.values()} == {"ok"}, summary.rows()
-    assert dict(db.execute("SELECT job_id, state FROM scrapyd_jobs").fetchall()) == dict.fromkeys(jobs, "ingested")
+    after = {job: (state, set(json.loads(ps))) for job, state, ps in
+             db.execute("SELECT job_id, state, portals FROM scrapyd_jobs").fetchall()}
+    assert {job: after[job][0] for job in jobs} == dict.fromkeys(jobs, "ingested")
+    # jobs the killed controller had not dispatched yet are dispatched now, for the other portals only
+    assert all(state == "ingested" and not (portals & adopted) for job, (state, portals) in after.items()
+               if job not in jobs)
     assert corpus(db_path) == local_corpus
     assert db.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] == len(portals.portal_ids())
     db.conn.close()

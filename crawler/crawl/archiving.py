@@ -4,8 +4,9 @@ which hands the record's pointer to the document the spider builds from the resp
 
 Written in the crawl process, not by the database writer: the record is on disk before the item exists,
 so a document's pointer never points at a record that is not written; the writer knows nothing of the
-database, so a crawl on a scrapyd node writes its files locally and its items carry the pointers (file name,
-offset, length) to wherever its results and files are collected. Position 545: after HttpCompression (590,
+database, so a crawl on a scrapyd node writes its files into the job's scratch folder and its hand-back
+carries the records its pointers (file name, offset, length) name, which the controller appends to its own
+archive (crawler.crawl.scrapyd.ingest). Position 545: after HttpCompression (590,
 bodies archived decoded), block detection (585: a challenge page is never archived) and retry (550: only
 the final answer to a request is).
 
