@@ -286,3 +286,36 @@ def test_cli_import_summary_errors_and_exit_status(tmp_path):
     result = subprocess.run(GOVWATCH + ["import", "--db", str(tmp_path / "g.db"), str(tmp_path / "missing")],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def _on_a_terminal(args: list[str], cwd) -> tuple[int, str]:
+    """Run govwatch with stderr on a pseudo-terminal (a progress bar is drawn only there)."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.run(GOVWATCH + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                          cwd=cwd, timeout=300)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the other end is closed: all read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    return proc.returncode, shown.decode("utf-8", "replace")
+
+
+def test_import_and_reextract_show_a_progress_bar_on_a_terminal(tmp_path):
+    db_path = str(tmp_path / "govwatch.db")
+    code, shown = _on_a_terminal(["import", str(helpers.SEED_PAGES), "--db", db_path], tmp_path)
+    assert code == 0 and "importing" in shown and "100%" in shown, shown
+    code, shown = _on_a_terminal(["reextract", "--dry-run", "--db", db_path], tmp_path)
+    assert code == 0 and "re-extracting" in shown and "100%" in shown, shown
+    piped = subprocess.run(GOVWATCH + ["reextract", "--dry-run", "--db", db_path], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=300)
+    assert piped.returncode == 0 and "re-extracting" not in piped.stderr  # no bar into a pipe or a log
