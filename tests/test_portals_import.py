@@ -200,3 +200,48 @@ def test_builtin_import_without_a_config_file(tmp_path, monkeypatch):
     assert len(csv_out.stdout.splitlines()) == 32
     unknown = CliRunner().invoke(main, ["portals", "import", "--builtin", "cities"])
     assert unknown.exit_code == 1 and "no builtin registry 'cities' (have: provinces)" in unknown.output
+
+
+def test_a_province_of_the_farm_imported_crawled_and_covered(tmp_path):
+    """The national farm's 北京市 slice (the province and its 16 districts, every CMS family, one behind a 412
+    wall): a CSV registers most of them next to bad rows; one crawl of the registry; coverage of the province
+    tells published, missing, blocked and no portal apart, region by region and year by year."""
+    from crawler.crawl.runner import crawl
+    from crawler.demo.farm import Farm
+    from crawler.monitor.coverage import coverage
+
+    with Farm(provinces=["北京市"]) as farm:
+        ids = farm.portal_ids()
+        registered, left_out = ids[:12], ids[12:]
+        lines = ["adcode,region,home,start_urls,name"]
+        lines += [f"{pid},,,{farm.site(pid).column_url}," for pid in registered]
+        lines += [",朝阳区,http://127.0.0.1:9/,,",  # ambiguous: 北京市朝阳区 or 长春市朝阳区
+                  f"{left_out[0]},,http//no-scheme.example/,,",  # malformed URL
+                  f"{registered[0]},,,{farm.site(registered[1]).column_url},"]  # duplicate id
+        (tmp_path / "beijing.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        config, db_path = config_file(tmp_path), str(tmp_path / "gw.db")
+        result = CliRunner().invoke(main, ["portals", "import", str(tmp_path / "beijing.csv"), "--config", config,
+                                           "--db", db_path])
+        assert result.exit_code == 4 and "15 rows, 12 registered (12 added, 3 rejected)" in result.output, \
+            result.output
+        summary = crawl(config, db_path, timeout=180)
+        years = {pid: farm.site(pid).report_years() for pid in ids}
+        blocked = set(farm.portal_ids(role="blocked412")) & set(registered)
+    assert set(summary.portals) == set(registered) and blocked  # the slice has its wall among the registered
+    assert {pid for pid, p in summary.portals.items() if p.status == "blocked"} == blocked
+    assert {p.status for pid, p in summary.portals.items() if pid not in blocked} == {"ok"}, summary.rows()
+    db = storage.connect(db_path)
+    all_years = sorted({y for ys in years.values() for y in ys})
+    rows = {(r["adcode"], r["year"]): r["status"] for r in coverage(db, years=all_years, province="北京市")}
+    assert {code for code, _ in rows} == set(ids)
+    for pid in ids:
+        for year in all_years:
+            status = rows[(pid, year)]
+            if pid in left_out:
+                assert status == "no_portal", (pid, year, status)
+            elif pid in blocked:
+                assert status == "blocked", (pid, year, status)
+            elif year in years[pid]:
+                assert status == "published", (pid, year, status)
+            else:
+                assert status in ("missing", "overdue"), (pid, year, status)
