@@ -97,13 +97,14 @@ def measure(client, rows: list[dict], workdir: Path, node_count: int, delay: flo
             outcomes = crawl_batch(str(config), str(workdir / "govwatch.db"), ids, crawl=crawl, timeout=1800,
                                    log_level="WARNING")
             wall = time.monotonic() - wall0
-            cpu = own_cpu() - cpu0 + node_cpu(nodes) - nodes0
+            controller, on_nodes = own_cpu() - cpu0, node_cpu(nodes) - nodes0
             counts = client.counts()
             requests = [counts[pid]["requests"] for pid in ordinary]
             statuses: dict[str, int] = {}
             for outcome in outcomes.values():
                 statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
-            figures[phase] = {"wall": wall, "cpu": cpu, "requests": sum(c["requests"] for c in counts.values()),
+            figures[phase] = {"wall": wall, "cpu": controller + on_nodes, "controller_cpu": controller,
+                              "node_cpu": on_nodes, "requests": sum(c["requests"] for c in counts.values()),
                               "mean_requests": sum(requests) / len(requests), "max_requests": max(requests),
                               "statuses": statuses, **stored(workdir / "govwatch.db")}
         return figures
@@ -167,7 +168,8 @@ def report(results, rows, expected: int, args) -> None:
     for number, label, f in results:
         for phase in ("first crawl", "recheck"):
             statuses = ", ".join(f"{k} {v}" for k, v in sorted(f[phase]["statuses"].items()))
-            print(f"round {number} {label}, {phase}: {statuses}; {f[phase]['documents']} documents")
+            print(f"round {number} {label}, {phase}: CPU {f[phase]['controller_cpu']:.1f} s here (controller, local "
+                  f"crawl) + {f[phase]['node_cpu']:.1f} s on the nodes; {statuses}; {f[phase]['documents']} documents")
 
 
 if __name__ == "__main__":
