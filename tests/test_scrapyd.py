@@ -364,3 +364,93 @@ def test_a_national_farm_slice_split_across_two_nodes(two_nodes, tmp_path):
         assert db.execute("SELECT count(*) FROM documents WHERE url = ?",
                           [canonicalize(published["url"])]).fetchone()[0] == 1
         db.conn.close()
+
+
+@pytest.mark.timeout(300)
+def test_watch_on_two_nodes_stops_on_sigterm_within_10_s_and_the_next_start_finishes(two_nodes, tmp_path):
+    """`govwatch watch` with backend = "scrapyd": a baseline cycle over a farm slice, then portals whose crawl
+    is slow (1 s per request) are on the nodes when SIGTERM comes. The daemon exits 0 within 10 s, no job is
+    left on either node, its jobs are cancelled or ingested with no run left running, and the next start
+    crawls the unfinished portals: every report stored once, each job ingested at most once."""
+    from test_watch_national import query, start_watch, stop_watch, wait_for
+
+    a, b = two_nodes
+    nodes = [a.url, b.url]
+    with farm_module().Farm(limit=50) as farm:
+        ids = farm.portal_ids(role=None)
+        first, later = ids[:12], ids[12:36]
+        db_path = tmp_path / "gw.db"
+        options = dict(backend="scrapyd", scrapyd_nodes=nodes, autothrottle=False, schedule="1h", timeout=300,
+                       processes=2)
+
+        def unfinished(portal_ids):
+            placeholders = ", ".join("?" * len(portal_ids))
+            return query(db_path, f"SELECT portal_id FROM watch_schedule WHERE portal_id IN ({placeholders}) "
+                                  "AND last_finished_at IS NULL", portal_ids)
+
+        def scheduled(portal_ids):
+            return len(query(db_path, "SELECT portal_id FROM watch_schedule")) == len(portal_ids)
+
+        def node_jobs():
+            from crawler.crawl.scrapyd.client import NodeClient
+
+            listed = [NodeClient(url).list_jobs("govwatch") for url in nodes]
+            return [job["id"] for jobs in listed for job in jobs["pending"] + jobs["running"]]
+
+        # the baseline cycle, then a SIGTERM to an idle daemon
+        config = farm.write_config(tmp_path / "gw.toml", first, download_delay=0, **options)
+        proc = start_watch(config, db_path, tmp_path / "watch1.log")
+        try:
+            wait_for(lambda: scheduled(first) and not unfinished(first), 120, "the baseline cycle")
+        finally:
+            code, took = stop_watch(proc)
+        assert code == 0 and took < 10, f"watch exited with {code} after {took:.1f} s"
+        assert {s for (s,) in query(db_path, "SELECT status FROM crawl_runs")} == {"ok"}
+        assert {s for (s,) in query(db_path, "SELECT state FROM scrapyd_jobs")} == {"ingested"}
+
+        # new portals, slow to crawl: SIGTERM while their jobs run on both nodes
+        config = farm.write_config(tmp_path / "gw.toml", first + later, download_delay=1.0, **options)
+        proc = start_watch(config, db_path, tmp_path / "watch2.log")
+        try:
+            wait_for(lambda: {n for (n,) in query(db_path, "SELECT DISTINCT node FROM scrapyd_jobs WHERE state = "
+                                                           "'running'")} == set(nodes), 90, "jobs running on both nodes")
+            time.sleep(2)  # crawling, not starting up
+            assert node_jobs()
+        finally:
+            code, took = stop_watch(proc)
+        log = (tmp_path / "watch2.log").read_text(encoding="utf-8")
+        assert code == 0 and took < 10, f"watch exited with {code} after {took:.1f} s: {log[-3000:]}"
+        assert node_jobs() == []  # cancelled there, none left pending or running
+        assert "still ending" not in log
+        states = dict(query(db_path, "SELECT job_id, state FROM scrapyd_jobs"))
+        assert set(states.values()) <= {"ingested", "cancelled"} and "cancelled" in states.values(), states
+        assert query(db_path, "SELECT COUNT(*) FROM crawl_runs WHERE status = 'running'") == [(0,)]
+        killed = {pid for (pid,) in query(db_path, "SELECT portal_id FROM crawl_runs WHERE status = 'killed'")}
+        assert killed and killed <= set(later)
+        assert query(db_path, "SELECT COUNT(*) FROM watch_schedule WHERE running_since IS NOT NULL") == [(0,)]
+        assert {pid for (pid,) in unfinished(later)} >= killed  # due again at the next start
+
+        # the next start crawls the unfinished portals; nothing stored twice
+        config = farm.write_config(tmp_path / "gw.toml", first + later, download_delay=0, **options)
+        proc = start_watch(config, db_path, tmp_path / "watch3.log")
+        try:
+            wait_for(lambda: not unfinished(first + later), 150, "every portal finished")
+        finally:
+            code, _ = stop_watch(proc)
+        assert code == 0
+        assert node_jobs() == []
+        last = dict(query(db_path, "SELECT portal_id, status FROM crawl_runs WHERE id IN "
+                                   "(SELECT MAX(id) FROM crawl_runs GROUP BY portal_id)"))
+        assert last == dict.fromkeys(first + later, "ok")
+        urls = [u for (u,) in query(db_path, "SELECT url FROM documents")]
+        assert len(urls) == len(set(urls))
+        reports = query(db_path, "SELECT COUNT(*) FROM documents WHERE doc_type = 'annual_report' "
+                                 "AND duplicate_of IS NULL")[0][0]
+        assert reports == sum(len(farm.site(pid).report_years()) for pid in first + later)
+        assert set(dict(query(db_path, "SELECT job_id, state FROM scrapyd_jobs")).values()) <= {"ingested", "cancelled"}
+        assert not query(db_path, "SELECT 1 FROM scrapyd_jobs WHERE state = 'cancelled' AND job_id IN "
+                                  "(SELECT job_id FROM crawl_runs WHERE status = 'ok')")  # a cancelled job never ingested
+
+
+def farm_module():
+    return pytest.importorskip("crawler.demo.farm", reason="the national portal farm is not on this branch")

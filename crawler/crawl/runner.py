@@ -134,7 +134,7 @@ def crawl(config_path: str | os.PathLike, db_path: str | os.PathLike, portal_ids
 
         try:
             return crawl_on_nodes(config_path, db_path, portal_ids, timeout=timeout, progress=progress,
-                                  settings=settings, log_file=log_path)
+                                  settings=settings, log_file=log_path, stop=stop, stop_grace=stop_grace)
         except DispatchError as exc:
             raise CrawlError(str(exc)) from None
     cmd = [sys.executable, "-m", "crawler.crawl.process", "--config", str(config_path), "--db", str(db_path),

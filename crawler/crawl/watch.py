@@ -38,9 +38,11 @@ and on SIGTERM a send in flight is stopped.
 
 SIGTERM / SIGINT: no batch starts any more, every running crawl process is asked to stop (SIGTERM: Scrapy
 closes the spider, the writer stores the documents it already has, the runs end `killed`), SIGKILLed after
-STOP_GRACE seconds; the daemon returns (exit code 0) within 10 s. What was stored stays stored and each
-document's fetch state commits in its own transaction, so the unfinished portals' next run (at the next
-start) fetches only what is missing.
+STOP_GRACE seconds; with `backend = "scrapyd"` a batch's controller cancels its jobs on their nodes in the
+same grace (`crawler.crawl.scrapyd.controller`: hand-backs that arrive in time are ingested, the other jobs
+end `cancelled`, their runs `killed`). The daemon returns (exit code 0) within 10 s. What was stored stays
+stored and each document's fetch state commits in its own transaction, so the unfinished portals' next run
+(at the next start) fetches only what is missing.
 """
 
 from __future__ import annotations

@@ -18,9 +18,13 @@
    seconds, that runs past the crawl timeout, or that finished without a whole hand-back (its crawl process
    was killed) is abandoned -- its hand-back is never ingested, even if it turns up later -- and its portals
    go to another node; nothing was stored from it, so nothing is stored twice.
-5. `stop` (the CLI's SIGTERM/SIGINT, the daemon's shutdown) cancels every job on its node (cancel.json);
-   hand-backs that arrive within the grace period are ingested (their runs say `killed`), the other runs
-   are closed as `killed`.
+5. `stop` (the daemon's shutdown) and KeyboardInterrupt (the CLI's SIGTERM/SIGINT) stop the crawl within
+   `stop_grace` seconds, as `crawler.crawl.runner` stops a local crawl process: every job is cancelled on its
+   node (cancel.json, SIGINT: Scrapy closes the spider and the hand-back is written), cancelled again at 60%
+   of the grace (Scrapy's unclean shutdown) and SIGKILLed near its end. Hand-backs that arrive in time are
+   ingested (their runs say `killed`); the other jobs end `cancelled` with their runs `killed`, or stay
+   `abandoned` when their node could not be told (the next crawl cancels them, `_cancel_abandoned`);
+   portals not dispatched yet get a `killed` run. The summary says `interrupted`, as a local crawl's does.
 
 Why not a shared frontier (scrapy-redis): tried with two workers, every URL was fetched twice with its
 defaults (the first worker to go idle clears the shared seen-set), the per-host politeness limits are per
@@ -31,6 +35,7 @@ portal keeps each portal's politeness, robots.txt and fetch state on one node at
 from __future__ import annotations
 
 import collections
+import copy
 import json
 import logging
 import os
@@ -45,6 +50,7 @@ from pathlib import Path
 from crawler.config import ConfigError, load_config
 from crawler.corpus.archive import ArchiveError, WarcWriter
 from crawler.crawl.lifeline import process_alive, process_started
+from crawler.crawl.runs import record_run
 from crawler.crawl.scrapyd.client import REQUEST_TIMEOUT, NodeAuthError, NodeClient, NodeDown, NodeError
 from crawler.crawl.scrapyd.ingest import PortalResult, ingest_job
 from crawler.crawl.scrapyd.jobs import (
@@ -58,7 +64,11 @@ log = logging.getLogger("govwatch.scrapyd")
 POLL_SECONDS = 0.5
 _FOLLOWING: set[str] = set()  # tokens of the controllers running in this process (the daemon runs several)
 DEFAULT_BATCH_SIZE = 50
-STOP_GRACE = 10.0  # seconds cancelled jobs get to hand back what they found
+# seconds a stopped crawl gets to cancel its jobs and ingest what they hand back; the daemon, which is gone
+# within 10 s of its SIGTERM, passes its own (crawler.crawl.watch.STOP_GRACE)
+STOP_GRACE = 6.0
+# shares of the stop grace at which the jobs still running are signalled (see _cancel_all)
+CANCEL_STEPS = ((0.0, "INT"), (0.6, "INT"), (0.85, "KILL"))
 
 
 class DispatchError(RuntimeError):
@@ -93,7 +103,7 @@ class JobState:
 class NodesSummary:
     """The same shape as `crawler.crawl.runner.CrawlSummary` (the runner returns it as it is)."""
 
-    status: str  # ok | stopped | interrupted
+    status: str  # ok | interrupted (stopped: `stop` or KeyboardInterrupt)
     returncode: int | None
     duration: float
     portals: dict[str, PortalResult] = field(default_factory=dict)
@@ -195,32 +205,39 @@ class Controller:
             raise DispatchError(f"no scrapyd node can be used: {problems}")
         todo = [pid for pid in self.portals if pid not in adopted]
         self._place(todo)
-        status = "ok"
+        stopped_by = None
         try:
             while self._busy():
-                if self.stop is not None and self.stop.is_set():
-                    status = "stopped"
+                if self._stopping():
+                    stopped_by = "the daemon's shutdown"
                     break
                 for node in self.nodes.values():
                     self._dispatch(node)
                 time.sleep(self.poll)
                 for node in self.nodes.values():
                     for job in list(node.jobs):
-                        self._follow(job)
+                        if not self._stopping():
+                            self._follow(job)
         except KeyboardInterrupt as exc:
-            status = "interrupted"
-            self._say(f"crawl stopped by {getattr(exc, 'signal_name', 'SIGINT')}: cancelling the jobs", logging.WARNING)
-        if status != "ok":
+            stopped_by = getattr(exc, "signal_name", "SIGINT")
+        status = "ok" if stopped_by is None else "interrupted"
+        if stopped_by is not None:
+            self._say(f"crawl stopped by {stopped_by}: cancelling the jobs", logging.WARNING)
             self._cancel_all()
-        stopped = status != "ok"
         for pid in self.portals:
-            if pid not in self.results:
-                self.results[pid] = PortalResult(pid, None, "killed" if stopped else "error",
-                                                 "crawl stopped before the portal was dispatched" if stopped
-                                                 else self._no_node_reason())
+            if pid in self.results:
+                continue
+            if stopped_by is None:
+                self.results[pid] = PortalResult(pid, None, "error", self._no_node_reason())
+            else:  # a run of its own, `killed`, as a local crawl records a portal it never got to
+                reason = f"crawl stopped by {stopped_by} before the portal was dispatched"
+                self.results[pid] = PortalResult(pid, record_run(self.db, pid, "killed", reason), "killed", reason)
         return NodesSummary(status, 0, time.monotonic() - self.started,
                             portals={pid: self.results[pid] for pid in self.portals}, log="\n".join(self.lines),
                             nodes={url: n.problem for url, n in self.nodes.items()})
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def _busy(self) -> bool:
         return any(self.queues[url] and node.healthy for url, node in self.nodes.items()) or \
@@ -302,7 +319,7 @@ class Controller:
     # ----- dispatch
     def _dispatch(self, node: NodeState) -> None:
         queue = self.queues[node.url]
-        while node.healthy and queue and len(node.jobs) < self.crawl.scrapyd_jobs_per_node:
+        while node.healthy and queue and len(node.jobs) < self.crawl.scrapyd_jobs_per_node and not self._stopping():
             size = self.job_size.get(node.url, self.batch_size)
             batch = [queue.popleft() for _ in range(min(size, len(queue)))]
             for part in self._fit(batch):
@@ -390,11 +407,12 @@ class Controller:
                           logging.WARNING)
         return self.archive
 
-    def _handback(self, job: JobState):
-        """The job's hand-back, downloaded into a temporary file (closed with `back.source`)."""
+    def _handback(self, job: JobState, *, timeout: float | None = None):
+        """The job's hand-back, downloaded into a temporary file (closed with `back.source`); `timeout` bounds
+        the download (the stop's grace)."""
         spool = tempfile.TemporaryFile(prefix="govwatch-handback-", dir=self.spool_dir)  # noqa: SIM115 - the caller's
         try:
-            job.node.client.download(f"items/{self.project}/{SPIDER}/{job.job_id}.jl", spool)
+            job.node.client.download(f"items/{self.project}/{SPIDER}/{job.job_id}.jl", spool, timeout=timeout)
             return read_handback(spool, job.job_id)
         except BaseException:
             spool.close()
@@ -490,45 +508,70 @@ class Controller:
             self._place(again, exclude=job.node.url)
 
     # ----- stopping
-    def _cancel(self, job: JobState) -> None:
+    def _cancel(self, job: JobState, signal: str = "INT", *, timeout: float | None = None) -> None:
         try:
-            job.node.client.cancel(self.project, job.job_id)
+            job.node.client.cancel(self.project, job.job_id, signal, timeout=timeout)
             job.cancelled = True
         except NodeError as exc:
             self._say(f"cannot cancel job {job.job_id}: {exc}", logging.WARNING)
 
     def _cancel_all(self) -> None:
-        jobs = [job for node in self.nodes.values() for job in node.jobs]
-        for job in jobs:
-            self._cancel(job)
-        deadline = time.monotonic() + self.stop_grace
-        while time.monotonic() < deadline and any(n.jobs for n in self.nodes.values()):
-            time.sleep(self.poll)
-            for job in [j for node in self.nodes.values() for j in node.jobs]:
+        """Stop every job in flight within `stop_grace` seconds (CANCEL_STEPS: SIGINT, SIGINT again, SIGKILL),
+        ingesting the hand-backs of the jobs that end in time. Every call to a node is bounded by what is left
+        of the grace, and a node that does not answer one is not asked again: a hung node cannot hold up the
+        stop."""
+        started = time.monotonic()
+        deadline = started + self.stop_grace
+        steps = collections.deque(CANCEL_STEPS)
+        silent: set[str] = set()  # nodes that did not answer during the stop
+
+        def left() -> float:
+            return max(0.2, min(self.call_timeout, deadline - time.monotonic()))
+
+        def jobs() -> list[JobState]:
+            return [j for node in self.nodes.values() for j in node.jobs if node.url not in silent]
+
+        while jobs() and time.monotonic() < deadline:
+            while steps and time.monotonic() >= started + steps[0][0] * self.stop_grace:
+                _, signal = steps.popleft()
+                for job in jobs():
+                    self._cancel(job, signal, timeout=left())
+                    if not job.cancelled:
+                        silent.add(job.node.url)
+            time.sleep(min(self.poll, max(0.0, deadline - time.monotonic())))
+            for job in jobs():
                 try:
-                    state = job.node.client.job_state(self.project, job.job_id)
+                    state = _bounded(job.node.client, left()).job_state(self.project, job.job_id)
                 except NodeError:
+                    silent.add(job.node.url)
                     continue
                 if state in ("finished", None):
-                    self._collect_or_close(job)
+                    self._collect_or_close(job, timeout=left())
         for job in [j for node in self.nodes.values() for j in node.jobs]:
-            self._close_stopped(job)
+            self._close_stopped(job, gone=job.cancelled and job.node.url not in silent and not steps)
 
-    def _collect_or_close(self, job: JobState) -> None:
+    def _collect_or_close(self, job: JobState, *, timeout: float) -> None:
         try:
-            back = self._handback(job)
+            back = self._handback(job, timeout=timeout)
         except (NodeError, HandBackError):
-            self._close_stopped(job)
+            self._close_stopped(job, gone=True)
             return
         with closing(back.source):
             self._ingest(job, back)
 
-    def _close_stopped(self, job: JobState) -> None:
-        reason = f"crawl stopped: job {job.job_id} cancelled on {job.node.url}"
+    def _close_stopped(self, job: JobState, *, gone: bool) -> None:
+        """Close a stopped job's runs as killed. `gone`: the job no longer runs on its node (it ended, or it was
+        SIGKILLed there) and it ends `cancelled`; otherwise it stays `abandoned`, so the next crawl cancels it
+        if its node still runs it. Its hand-back is never ingested either way."""
+        if gone:
+            reason = f"crawl stopped: job {job.job_id} cancelled on {job.node.url}"
+        else:
+            reason = f"crawl stopped: job {job.job_id} on {job.node.url} could not be cancelled in time"
         self._abandon(job, reason, redispatch=False)
-        with transaction(self.db):
-            self.db.execute("UPDATE scrapyd_jobs SET state = 'cancelled' WHERE job_id = ? AND state = 'abandoned'",
-                            [job.job_id])
+        if gone:
+            with transaction(self.db):
+                self.db.execute("UPDATE scrapyd_jobs SET state = 'cancelled' WHERE job_id = ? AND state = 'abandoned'",
+                                [job.job_id])
         for pid, run_id in job.run_ids.items():
             self.results[pid] = PortalResult(pid, run_id, "killed", reason)
 
@@ -584,6 +627,13 @@ class Controller:
                 continue
             with transaction(self.db):
                 self.db.execute("UPDATE scrapyd_jobs SET state = 'cancelled' WHERE job_id = ?", [job_id])
+
+
+def _bounded(client: NodeClient, timeout: float) -> NodeClient:
+    """The same node and credentials, its calls bounded by `timeout` seconds."""
+    quick = copy.copy(client)
+    quick.timeout = timeout
+    return quick
 
 
 def _alive(controller: str | None) -> bool:
