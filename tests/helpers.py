@@ -7,6 +7,7 @@ import html as _html
 import importlib.util
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -183,3 +184,14 @@ def report_lines(place: str, year: int, signer: str, signed: str, *, measures: l
         signer,
         signed,
     ]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    """predicate()'s first truthy value, polled every `interval` s; AssertionError naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-import helpers  # noqa: F401  (repo on sys.path)
+import helpers
 import storage
 from crawler.cli import main
 from crawler.config import AlertSettings, retry_window
@@ -43,14 +43,7 @@ def deliveries(db):
     return list(db.query("SELECT * FROM alert_deliveries ORDER BY alert_id"))
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+wait_for = helpers.wait_for
 
 
 # ------------------------------------------------------------------------------------- the total deadline

@@ -88,14 +88,7 @@ def children(pid: int) -> dict[int, str]:
     return found
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+wait_for = helpers.wait_for
 
 
 def writer_of(crawl_pid: int) -> int | None:

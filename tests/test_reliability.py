@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-import helpers  # noqa: F401  (repo on sys.path)
+import helpers
 from crawler.monitor.alerts import flush, list_alerts
 from crawler.config import load_config
 from crawler.demo.server import Item, Portal, PortalServer, Response
@@ -83,14 +83,7 @@ def mark_baseline_done(db_path, *portal_ids) -> None:
     db.conn.close()
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+wait_for = helpers.wait_for
 
 
 def query(db_path, sql, params=()):

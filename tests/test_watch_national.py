@@ -35,14 +35,7 @@ def query(db_path, sql, params=()):
         conn.close()
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+wait_for = helpers.wait_for
 
 
 def start_watch(config: Path, db_path: Path, log: Path) -> subprocess.Popen:
