@@ -1,6 +1,6 @@
 """National bench: every region of China on the loopback farm, crawled the way the daemon crawls it.
 
-    python bench/bench_national.py [--portals 3214] [--sample 100] [--reports 10] [--delay 1.0]
+    python bench/bench_national.py [--portals 3214] [--sample 100] [--reports 10] [--delay 1.0] [--scrapyd N]
 
 One run, side by side:
   (1) first crawl of every portal: a bare Scrapy spider that only downloads the same pages (the farm lists
@@ -12,7 +12,9 @@ One run, side by side:
   (2) a recheck of every portal, nothing changed: batched as the daemon does it, and one crawl process per
       portal (the daemon before batches) on a random sample, extrapolated to all portals;
   (3) `govwatch watch` on the national set: reports published on random portals while it runs; alerts
-      delivered to a local webhook, each exactly once, and each one's latency.
+      delivered to a local webhook, each exactly once, and each one's latency;
+  (4) with --scrapyd N: the first crawl and recheck of N farm portals on the local backend vs 1 and 2 local
+      scrapyd nodes (bench_scrapyd.py's measurement), side by side.
 Wall time, CPU seconds and peak RSS of every process (crawl processes, their writers, bare spiders, the
 daemon, the farm) come from /proc, sampled twice a second, and from getrusage. The farm runs in its own
 process. Prints figures only; the machine is shared, so give ranges over runs.
@@ -38,6 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench"))  # bench_scrapyd: the scrapyd backend's part
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -321,6 +324,9 @@ def main() -> None:
     parser.add_argument("--schedule", default="90s", help="the daemon's schedule during the watch phase")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip", action="append", default=[], choices=["bare", "sample", "watch"])
+    parser.add_argument("--scrapyd", type=int, default=0, metavar="N",
+                        help="also (4): first crawl and recheck of the farm's first N portals on the local backend "
+                             "vs 1 and 2 local scrapyd nodes, side by side (needs the scrapyd extra; 0: skip)")
     parser.add_argument("--bare", help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -401,11 +407,28 @@ def main() -> None:
             if "watch" not in args.skip:
                 results["watch"] = watch_phase(client, rows, config, db_path, args, tmp)
                 results["watch"]["procs"] = monitor.summary(before)
+            if args.scrapyd:
+                results["scrapyd"] = scrapyd_phase(client, args.scrapyd, tmp)
             farm_stats = client.stats()
         finally:
             farm.terminate()
             farm.wait(timeout=30)
     report_results(results, rows, farm_stats, processes, args)
+
+
+def scrapyd_phase(client, count: int, tmp: Path) -> dict:
+    """(4) the scrapyd backend: bench_scrapyd's measurement (local batch vs 1 and 2 nodes) on this farm."""
+    import bench_scrapyd
+
+    rows = client.portals()[:count]  # read again: the watch phase published reports
+    expected = sum(len(r["report_years"]) for r in rows if r["role"] not in bench_scrapyd.UNSEEN)
+    results = []
+    for label, nodes in bench_scrapyd.CONFIGS.values():
+        workdir = tmp / f"scrapyd-{nodes}"
+        workdir.mkdir()
+        results.append((1, label, bench_scrapyd.measure(client, rows, workdir, nodes, 0.0)))
+        print(f"(4) {label} done", file=sys.stderr)
+    return {"results": results, "rows": rows, "expected": expected}
 
 
 def report_results(results: dict, rows: list[dict], farm_stats: dict, processes: int, args) -> None:
@@ -464,6 +487,15 @@ def report_results(results: dict, rows: list[dict], farm_stats: dict, processes:
             print(f"  latency s: {shown}  (median {statistics.median(lat):.0f}, max {max(lat):.0f})")
         print(f"  SIGTERM: exit code {w['exit_code']} after {w['stop_seconds']:.1f} s")
         print(f"  processes: {procs(w)}")
+    if "scrapyd" in results:
+        import types
+
+        import bench_scrapyd
+
+        print(f"\n(4) the scrapyd backend on the first {len(results['scrapyd']['rows'])} portals, local vs nodes "
+              "(download_delay 0: what the backend costs, not politeness; the nodes share this machine's CPUs)")
+        part = results["scrapyd"]
+        bench_scrapyd.report(part["results"], part["rows"], part["expected"], types.SimpleNamespace(delay=0.0))
     print(f"\nfarm: {farm_stats['cpu_s']:.1f} CPU-s, peak RSS {farm_stats['max_rss_kib'] / 1024:.0f} MiB, "
           f"{farm_stats['requests']} requests answered")
 
