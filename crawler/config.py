@@ -6,6 +6,7 @@ offending key. Every section and key is optional except each portal's `id` and i
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import tomllib
@@ -562,8 +563,8 @@ def config_template(portals: list[dict] | None = None, crawl: dict | None = None
         lines.append(f"[{name}]")
         for key, spec in cls.__dataclass_fields__.items():
             value = crawl.get(key, spec.default) if name == "crawl" else spec.default
-            note = KEY_HELP[name][key] + ("" if value == spec.default else f" (default {_toml_value(spec.default)})")
-            lines += _commented(f"{key} = {_toml_value(value)}", note)
+            note = KEY_HELP[name][key] + ("" if value == spec.default else f" (default {toml_value(spec.default)})")
+            lines += _commented(f"{key} = {toml_value(value)}", note)
         if name == "alerts":
             lines += ["# for example:", "# urls = ["] + [f'#     "{url}",' for url in ALERT_URL_EXAMPLES] + ["# ]"]
         lines.append("")
@@ -571,25 +572,25 @@ def config_template(portals: list[dict] | None = None, crawl: dict | None = None
         for number, portal in enumerate(portals):
             lines.append("[[portal]]")
             for key, value in portal.items():
-                line = f"{key} = {_toml_value(value)}"
+                line = f"{key} = {toml_value(value)}"
                 lines += _commented(line, KEY_HELP["portal"][key]) if number == 0 else [line]
             lines.append("")
     else:
         lines += ["# A sample portal: edit it, then remove the leading '# ' of its lines.", "# [[portal]]"]
         for key, value in SAMPLE_PORTAL.items():
-            lines += ["# " + line for line in _commented(f"{key} = {_toml_value(value)}", KEY_HELP["portal"][key], 2)]
+            lines += ["# " + line for line in _commented(f"{key} = {toml_value(value)}", KEY_HELP["portal"][key], 2)]
         lines.append("")
     lines.append("# Optional keys of a portal:")
     for key, value in OPTIONAL_PORTAL_KEYS.items():
-        lines += ["#   " + line for line in _commented(f"{key} = {_toml_value(value)}", KEY_HELP["portal"][key], 4)]
+        lines += ["#   " + line for line in _commented(f"{key} = {toml_value(value)}", KEY_HELP["portal"][key], 4)]
     return "\n".join(lines) + "\n"
 
 
 def minimal_config(portals: list[dict], crawl: dict | None = None) -> str:
     """Only what differs from the defaults: the `crawl` overrides and the [[portal]] tables."""
-    lines = (["[crawl]"] + [f"{key} = {_toml_value(value)}" for key, value in crawl.items()] + [""]) if crawl else []
+    lines = (["[crawl]"] + [f"{key} = {toml_value(value)}" for key, value in crawl.items()] + [""]) if crawl else []
     for portal in portals:
-        lines += ["[[portal]]"] + [f"{key} = {_toml_value(value)}" for key, value in portal.items()] + [""]
+        lines += ["[[portal]]"] + [f"{key} = {toml_value(value)}" for key, value in portal.items()] + [""]
     return "\n".join(lines)
 
 
@@ -621,13 +622,15 @@ def _commented(line: str, note: str, indent: int = 0) -> list[str]:
     return [f"{padded}# {note}"]
 
 
-def _toml_value(value) -> str:
+def toml_value(value) -> str:
+    """`value` (bool, number, string, or a list of them) as TOML; the one writer of TOML values (the
+    init template, the demo and farm configs, a scrapyd job's scratch config)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string, control characters too
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} to TOML")

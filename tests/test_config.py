@@ -209,3 +209,13 @@ def test_commands_refuse_a_bad_value_in_one_line_before_anything_runs(tmp_path, 
     assert result.output.startswith(f"Error: {path}:4: [crawl] ") and len(result.output.splitlines()) == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not db.exists()
+
+
+def test_toml_values_round_trip_through_tomllib():
+    import tomllib
+
+    from crawler.config import toml_value
+
+    values = {"name": '某县"人民"政府\\\n\t第二行', "n": 3, "f": 0.5, "on": True, "urls": ["http://a/", "b"]}
+    text = "\n".join(f"{key} = {toml_value(value)}" for key, value in values.items())
+    assert tomllib.loads(text) == values

@@ -51,7 +51,8 @@ from crawler.demo.farmsites import (
     SLOW_SECONDS, Region, build_portal, column_path, family_and_role, initial_report_years, new_report, page_paths,
     report_title, select_regions,
 )
-from crawler.demo.server import CHINA_TZ, Portal, Request, Response, _toml, answer
+from crawler.config import toml_value
+from crawler.demo.server import CHINA_TZ, Portal, Request, Response, answer
 
 IDLE_SECONDS = 30.0
 MAX_HEAD_BYTES = 64 * 1024
@@ -467,15 +468,15 @@ def write_config(path: str | Path, rows: list[dict], *, cms: bool = False, adcod
     for section, values in (("crawl", crawl), ("alerts", alerts or {})):
         if values:
             lines.append(f"[{section}]")
-            lines += [f"{key} = {_toml(value)}" for key, value in values.items()]
+            lines += [f"{key} = {toml_value(value)}" for key, value in values.items()]
             lines.append("")
     for row in rows:
-        lines += ["[[portal]]", f"id = {_toml(row['id'])}", f"name = {_toml(row['name'])}",
-                  f"start_urls = {_toml([row['column_url']])}"]
+        lines += ["[[portal]]", f"id = {toml_value(row['id'])}", f"name = {toml_value(row['name'])}",
+                  f"start_urls = {toml_value([row['column_url']])}"]
         if adcode:
-            lines.append(f"adcode = {_toml(row['code'])}")
+            lines.append(f"adcode = {toml_value(row['code'])}")
         if cms:
-            lines.append(f"cms = {_toml(row['family'])}")
+            lines.append(f"cms = {toml_value(row['family'])}")
         lines.append("")
     path = Path(path)
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.config import toml_value
+
 CHINA_TZ = timezone(timedelta(hours=8))
 OFFSITE_ID = "_offsite"
 HOME_PATHS = ("/", "/index.html", "/index.htm")
@@ -398,14 +400,14 @@ class PortalServer:
         lines = []
         if crawl:
             lines.append("[crawl]")
-            lines += [f"{key} = {_toml(value)}" for key, value in crawl.items()]
+            lines += [f"{key} = {toml_value(value)}" for key, value in crawl.items()]
             lines.append("")
         for pid in portal_ids or self.portal_ids():
             portal = self.portal(pid)
-            lines += ["[[portal]]", f"id = {_toml(portal.id)}", f"name = {_toml(portal.name)}",
-                      f"start_urls = {_toml([self.column_url(pid)])}"]
+            lines += ["[[portal]]", f"id = {toml_value(portal.id)}", f"name = {toml_value(portal.name)}",
+                      f"start_urls = {toml_value([self.column_url(pid)])}"]
             if cms:
-                lines.append(f"cms = {_toml(portal.cms)}")
+                lines.append(f"cms = {toml_value(portal.cms)}")
             lines.append("")
         path = Path(path)
         path.write_text("\n".join(lines), encoding="utf-8")
@@ -502,18 +504,6 @@ def _not_modified(headers: dict[str, str], etag: str, last_modified: datetime | 
             since = since.replace(tzinfo=timezone.utc)
         return last_modified.replace(microsecond=0) <= since
     return False
-
-
-def _toml(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} to TOML")
 
 
 def _make_handler(server: PortalServer, portal: Portal):

@@ -13,7 +13,6 @@ run, and the end record (format: `crawler.crawl.scrapyd.jobs`).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -30,6 +29,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler import __version__
+from crawler.config import toml_value
 from crawler.corpus.archive import ArchiveError, read_member
 from crawler.crawl.scrapyd.jobs import FORMAT, member_record, record
 from storage import connect, now_iso, transaction
@@ -82,21 +82,11 @@ def prepare_job(payload: dict, workdir: Path | None = None) -> JobSetup:
 def _toml(payload: dict) -> str:
     """A govwatch.toml with the payload's [crawl] settings and portals (JSON strings are TOML strings)."""
     lines = ["# written by crawler.crawl.scrapyd.node for one scrapyd job", "[crawl]"]
-    lines += [f"{key} = {_value(value)}" for key, value in payload["crawl"].items()]
+    lines += [f"{key} = {toml_value(value)}" for key, value in payload["crawl"].items()]
     for part in payload["portals"]:
         lines += ["", "[[portal]]"]
-        lines += [f"{key} = {_value(value)}" for key, value in part["portal"].items()]
+        lines += [f"{key} = {toml_value(value)}" for key, value in part["portal"].items()]
     return "\n".join(lines) + "\n"
-
-
-def _value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
 
 
 def changed_fetch_state(db_path: Path, portal_ids: list[str], seeded: dict[str, dict]) -> list[dict]:
