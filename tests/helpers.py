@@ -1,4 +1,4 @@
-"""Shared helpers for the extraction tests and the benchmark (no dependency on the extractor itself)."""
+"""Shared helpers for the tests and the benchmarks (no dependency on the extractor itself)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import difflib
 import html as _html
 import importlib.util
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -195,3 +196,16 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def children(pid: int) -> dict[int, str]:
+    """{pid: command line} of the live (not zombie) child processes of `pid`, read from /proc."""
+    found = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()
+            if int(stat[1]) == pid and stat[0] != b"Z":
+                found[int(entry)] = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+    return found

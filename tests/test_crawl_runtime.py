@@ -73,19 +73,7 @@ def site(tmp_path_factory):
 # helpers: processes seen through /proc
 
 
-def children(pid: int) -> dict[int, str]:
-    """{child pid: command line} of the live children of `pid`."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()
-            if int(stat[1]) == pid and stat[0] != b"Z":
-                found[int(entry)] = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
+children = helpers.children
 
 
 wait_for = helpers.wait_for

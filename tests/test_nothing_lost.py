@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-import helpers  # noqa: F401  (repo on sys.path)
+import helpers
 from crawler.crawl.runner import crawl
 from crawler.demo.server import Item, Portal, PortalServer, Response
 from crawler.urls import canonicalize
@@ -159,20 +159,6 @@ def test_a_detail_page_that_always_fails_is_given_up_after_max_tries_with_its_re
         assert stored_urls(db_path, "p") == all_urls(server, "p") - {canonicalize(site.url(broken))}
 
 
-def _children(pid: int) -> list[tuple[int, str]]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append((int(entry.name), cmdline))
-    return out
-
 
 def _query(db_path, sql, params=()):
     conn = sqlite3.connect(db_path, timeout=30)
@@ -231,7 +217,7 @@ def test_a_writer_killed_near_the_end_loses_nothing_for_good(tmp_path):
             stored = _query(db_path, "SELECT COUNT(*) FROM documents")
             running = _query(db_path, "SELECT pid FROM crawl_runs WHERE status = 'running'")
             if running and stored and stored[0][0] >= 20:
-                writer = next((pid for pid, cmd in _children(running[0][0])
+                writer = next((pid for pid, cmd in helpers.children(running[0][0]).items()
                                if "spawn_main" in cmd and "resource_tracker" not in cmd), None)
                 break
             time.sleep(0.05)
