@@ -22,6 +22,7 @@ from crawler.crawl.runner import crawl
 from crawler.demo.server import Item, Portal, PortalServer, Response
 from crawler.urls import canonicalize
 from storage import connect, sqlite3
+from test_reliability import REGIONS
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -30,8 +31,6 @@ PARAS = ["{y}年，{r}深入学习贯彻习近平法治思想，全面推进依�
          "二、存在的不足和下一步工作安排。{r}法治政府建设仍存在短板，将持续用力推进各项工作落实{n}。" * 3]
 
 
-REGIONS = ["芜湖市镜湖区", "芜湖市弋江区", "芜湖市鸠江区", "芜湖市湾沚区", "芜湖市繁昌区", "合肥市瑶海区",
-           "合肥市庐阳区", "合肥市蜀山区", "合肥市包河区", "安庆市迎江区", "安庆市大观区", "安庆市宜秀区"]
 
 
 def item(n: int) -> Item:
