@@ -25,11 +25,11 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from crawler.config import ConfigError, load_config
+from crawler.crawl.summary import CrawlSummary, PortalSummary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KEEP_LOGS = 100  # crawl logs kept beside a database
@@ -47,36 +47,6 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signal_name: str = "SIGTERM"):
         super().__init__(signal_name)
         self.signal_name = signal_name
-
-
-@dataclass
-class PortalSummary:
-    portal: str
-    run_id: int | None = None
-    status: str = "error"
-    reason: str | None = None
-    requests: int = 0
-    pages: int = 0
-    new_documents: int = 0
-    changed_documents: int = 0
-    new_reports: int = 0
-    errors: int = 0
-    family: str | None = None
-    baseline_reports: int | None = None  # set when this crawl completed the portal's silent baseline
-
-
-@dataclass
-class CrawlSummary:
-    status: str  # ok | timeout | killed | interrupted | error
-    returncode: int | None
-    duration: float
-    portals: dict[str, PortalSummary] = field(default_factory=dict)
-    log: str = ""  # the crawl's log (its last MiB)
-    error: str | None = None
-    log_file: str | None = None
-
-    def rows(self) -> list[dict]:
-        return [vars(p) for p in self.portals.values()]
 
 
 def _apply(summary: PortalSummary, event: dict) -> None:

@@ -57,6 +57,7 @@ from crawler.crawl.scrapyd.jobs import (
     MAX_PAYLOAD_CHARS, SPIDER, HandBackError, build_payload, encode_payload, encoded_size, portal_payload,
     read_handback,
 )
+from crawler.crawl.summary import CrawlSummary
 from storage import connect, now_iso, transaction
 
 log = logging.getLogger("govwatch.scrapyd")
@@ -100,20 +101,10 @@ class JobState:
 
 
 @dataclass
-class NodesSummary:
-    """The same shape as `crawler.crawl.runner.CrawlSummary` (the runner returns it as it is)."""
+class NodesSummary(CrawlSummary):
+    """A crawl's summary (the runner returns it as it is) with the nodes that could not be used."""
 
-    status: str  # ok | interrupted (stopped: `stop` or KeyboardInterrupt)
-    returncode: int | None
-    duration: float
-    portals: dict[str, PortalResult] = field(default_factory=dict)
-    log: str = ""  # the controller's lines (what went where, nodes that failed)
-    error: str | None = None
-    log_file: str | None = None
     nodes: dict[str, str | None] = field(default_factory=dict)  # node URL -> its problem, None when healthy
-
-    def rows(self) -> list[dict]:
-        return [vars(p) for p in self.portals.values()]
 
 
 def crawl_on_nodes(config_path, db_path, portal_ids: list[str] | None = None, *, timeout: float | None = None,

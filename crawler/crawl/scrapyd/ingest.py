@@ -31,27 +31,16 @@ from crawler.corpus.job import Job
 from crawler.crawl.fetchstate import FetchState
 from crawler.crawl.runs import finish_run, silent_baseline_reports
 from crawler.crawl.scrapyd.jobs import HandBack
+from crawler.crawl.summary import PortalSummary
 from storage import now_iso, transaction
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class PortalResult:
-    """What ingesting one portal's part of a job stored, and the run it closed."""
+class PortalResult(PortalSummary):
+    """What ingesting one portal's part of a job stored, and the run it closed (with the node's last errors)."""
 
-    portal: str
-    run_id: int | None
-    status: str
-    reason: str | None = None
-    requests: int = 0
-    pages: int = 0
-    new_documents: int = 0
-    changed_documents: int = 0
-    new_reports: int = 0
-    errors: int = 0
-    family: str | None = None
-    baseline_reports: int | None = None  # set when this run completed the portal's silent baseline
     error_messages: list[str] = field(default_factory=list)
 
 
