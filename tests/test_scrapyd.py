@@ -167,6 +167,7 @@ def test_the_pages_crawled_on_nodes_are_in_the_controllers_archive(two_nodes, po
     assert all('"type": "member"' not in path.read_text(encoding="utf-8") for path in handbacks)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("failure", ["killed", "hung"])
 def test_a_node_that_dies_or_hangs_mid_job_its_portals_finish_on_the_other(portals, local_corpus, tmp_path, failure):
     import signal
@@ -329,6 +330,7 @@ def test_a_controller_killed_mid_crawl_the_next_crawl_collects_its_jobs(two_node
     db.conn.close()
 
 
+@pytest.mark.slow
 def test_a_national_farm_slice_split_across_two_nodes(two_nodes, tmp_path):
     """The farm slice (crawler.demo.farm: one portal per region, each on its own 127.100.x.y host) on two
     nodes: every report found once, one alert each, the recheck <= 2 requests per unchanged portal, a report
@@ -369,6 +371,7 @@ def test_a_national_farm_slice_split_across_two_nodes(two_nodes, tmp_path):
         db.conn.close()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_watch_on_two_nodes_stops_on_sigterm_within_10_s_and_the_next_start_finishes(two_nodes, tmp_path):
     """`govwatch watch` with backend = "scrapyd": a baseline cycle over a farm slice, then portals whose crawl

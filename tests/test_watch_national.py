@@ -140,6 +140,7 @@ def test_batches_then_a_report_published_mid_run_is_alerted_once(farm, tmp_path)
         assert "batch 1: 50 portal(s)" in log and "batch 2: 50 portal(s)" in log
 
 
+@pytest.mark.slow
 def test_sigterm_stops_running_batches_within_10_s_and_the_next_start_finishes_them(farm, tmp_path):
     db_path = tmp_path / "gw.db"
     config = farm.write_config(tmp_path / "gw.toml", download_delay=1.0, autothrottle=False, schedule="1h",

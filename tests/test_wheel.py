@@ -1,8 +1,9 @@
 """A non-editable install works: govwatch's wheel, alone in a fresh venv with its dependencies, runs the
 demo and the commands after it, far from any source checkout.
 
-Building the wheel and installing its dependencies takes minutes, so the test runs only when
-GOVWATCH_WHEEL_TEST=1 (as `.ci/run` sets it); GOVWATCH_WHEEL=path/to/govwatch-*.whl uses a built wheel.
+Building the wheel and installing its dependencies takes minutes, so the test is `slow`: not in the default
+suite, run by `python -m pytest -m slow` (as `.ci/run` does); GOVWATCH_WHEEL=path/to/govwatch-*.whl uses a
+built wheel.
 """
 
 from __future__ import annotations
@@ -17,11 +18,7 @@ import pytest
 
 from helpers import REPO
 
-pytestmark = [
-    pytest.mark.wheel,
-    pytest.mark.skipif(os.environ.get("GOVWATCH_WHEEL_TEST") != "1",
-                       reason="builds and installs the wheel (minutes): set GOVWATCH_WHEEL_TEST=1"),
-]
+pytestmark = pytest.mark.slow
 UNUSED = ("datasketch", "scipy")  # listed once, imported by nothing
 EXTRAS = ("pyarrow", "jieba")  # optional: govwatch[parquet], govwatch[jieba]
 
