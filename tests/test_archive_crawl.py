@@ -201,6 +201,52 @@ def test_reextract_repairs_an_older_extraction_and_lists_the_report_as_reclassif
     assert (again.changed, again.reclassified) == (0, 0)
 
 
+def test_a_document_failing_to_store_is_undone_alone_and_the_batch_commits(copy, crawled, monkeypatch):
+    from crawler.corpus import reextract as module
+
+    db = connect(copy)
+    report, page = older_extractor(db)
+    real = module.store_document
+
+    def half_then_fail(db, doc, **options):
+        result = real(db, doc, **options)  # everything of the document written, then the store fails
+        if doc["url"] == report["url"]:
+            raise RuntimeError("disk full")
+        return result
+
+    monkeypatch.setattr(module, "store_document", half_then_fail)
+    summary = reextract(db, crawled["tmp"] / "archive")
+    assert (summary.changed, summary.failed) == (1, 1) and "disk full" in summary.errors[0]
+    assert not db.conn.in_transaction
+    (stored,) = rows(db, "SELECT doc_type, region FROM documents WHERE id = ?", [report["id"]])
+    assert stored == {"doc_type": "other", "region": None}  # its savepoint undone: not half-written
+    assert not rows(db, "SELECT * FROM report_keys WHERE document_id = ?", [report["id"]])
+    assert not rows(db, "SELECT * FROM alerts WHERE document_id = ?", [report["id"]])
+    other = connect(copy)  # the repaired page is committed: another connection sees it
+    (repaired,) = rows(other, "SELECT text FROM documents WHERE id = ?", [page["id"]])
+    assert "版权所有" not in repaired["text"]
+
+
+def test_a_run_stopped_half_way_leaves_the_uncommitted_batch_as_it_was_and_the_next_run_does_it(copy, crawled,
+                                                                                                monkeypatch):
+    from crawler.corpus import reextract as module
+
+    db = connect(copy)
+    older_extractor(db)
+    before = dump(db)
+    monkeypatch.setattr(module, "COMMIT_SECONDS", 3600.0)
+
+    def interrupt(done):
+        if done == rows(db, "SELECT count(*) AS n FROM captures WHERE role = 'page'")[0]["n"] - 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        reextract(db, crawled["tmp"] / "archive", progress=interrupt)
+    assert not db.conn.in_transaction and dump(db) == before
+    summary = reextract(db, crawled["tmp"] / "archive")
+    assert (summary.changed, summary.reclassified) == (2, 1)
+
+
 def test_a_reclassified_report_is_delivered_only_with_alert_on_reclassified(copy, crawled):
     db = connect(copy)
     older_extractor(db)

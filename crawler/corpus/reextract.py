@@ -11,6 +11,10 @@ A document that becomes a canonical `annual_report` for a (region, year) never s
 event, listed among the alerts and delivered only with `[alerts] alert_on_reclassified = true`, so an
 extractor upgrade never floods the channels.
 
+Changed documents are committed together, at least every COMMIT_SECONDS (one commit per document costs
+more than storing it), each in its own savepoint, so one that fails to store is undone alone. A run stopped
+half-way loses at most the uncommitted batch, which the next run finds changed again.
+
 `dry_run` changes nothing: each changed document is stored inside a transaction that is rolled back, so the
 counts (and the reclassified events) are what a real run would give for that document alone.
 """
@@ -18,6 +22,7 @@ counts (and the reclassified events) are what a real run would give for that doc
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -30,10 +35,13 @@ from crawler.extract import ExtractError, analyse
 from crawler.extract.attachments import AttachmentText, attachment_name, extract_attachment
 from crawler.extract.document import attachment_links, document_fields
 from crawler.monitor.alerts import AlertPolicy
+from storage import transaction
 
 BATCH = 500
 MAX_EXAMPLES = 3
 MAX_ERRORS = 20
+# the write lock is held this long at most between commits: another writer (the daemon's) waits no longer
+COMMIT_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,48 @@ class _RolledBack:
         return False
 
 
+class _Batch:
+    """The transaction re-extracted documents are stored in: begun at the first store, committed once it
+    is COMMIT_SECONDS old (and at the end); each store runs in a savepoint, undone alone if it fails."""
+
+    def __init__(self, db):
+        self.db = db
+        self.open: transaction | None = None
+        self.began = 0.0
+
+    def store(self, doc: dict, **options):
+        if self.open is None:
+            self.open = transaction(self.db)
+            self.open.__enter__()
+            self.began = time.monotonic()
+        conn = self.db.conn
+        conn.execute("SAVEPOINT reextract_document")
+        try:
+            result = store_document(self.db, doc, reextracted=True, **options)
+        except BaseException:
+            conn.execute("ROLLBACK TO reextract_document")
+            conn.execute("RELEASE reextract_document")
+            raise
+        conn.execute("RELEASE reextract_document")
+        if time.monotonic() - self.began >= COMMIT_SECONDS:
+            self.commit()
+        return result
+
+    def commit(self) -> None:
+        if self.open is not None:
+            opened, self.open = self.open, None
+            opened.__exit__(None, None, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.open is not None:
+            opened, self.open = self.open, None
+            opened.__exit__(exc_type, exc, tb)
+        return False
+
+
 _SELECT = (f"SELECT d.id, d.url, d.portal_id, {', '.join('d.' + f for f in STORED_FIELDS)}, c.url AS capture_url, "
            "c.role, c.warc_file, c.warc_offset, c.warc_length FROM documents d JOIN captures c "
            "ON c.document_id = d.id AND c.role IN ('page', 'file') WHERE d.id > ?")
@@ -159,21 +209,22 @@ def reextract(db: sqlite_utils.Database, archive_dir, *, portal: str | None = No
     summary = ReextractSummary(dry_run=dry_run)
     where, params = _where(portal, since)
     last = 0
-    while True:
-        cursor = db.execute(f"{_SELECT}{where} ORDER BY d.id LIMIT {BATCH}", [last, *params])
-        names = [c[0] for c in cursor.description]
-        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
-        if not rows:
-            return summary
-        for row in rows:
-            _one(db, archive_dir, row, summary, policy=policy, threshold=dedupe_threshold)
-            summary.documents += 1
-            if progress is not None:
-                progress(summary.documents)
-        last = rows[-1]["id"]
+    with _Batch(db) as batch:
+        while True:
+            cursor = db.execute(f"{_SELECT}{where} ORDER BY d.id LIMIT {BATCH}", [last, *params])
+            names = [c[0] for c in cursor.description]
+            rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+            if not rows:
+                return summary
+            for row in rows:
+                _one(db, archive_dir, row, summary, batch, policy=policy, threshold=dedupe_threshold)
+                summary.documents += 1
+                if progress is not None:
+                    progress(summary.documents)
+            last = rows[-1]["id"]
 
 
-def _one(db, archive_dir, row: dict, summary: ReextractSummary, *, policy, threshold) -> None:
+def _one(db, archive_dir, row: dict, summary: ReextractSummary, batch: _Batch, *, policy, threshold) -> None:
     pointer = {"file": row["warc_file"], "offset": row["warc_offset"], "length": row["warc_length"]}
     try:
         capture = read_capture(archive_dir, pointer)
@@ -208,7 +259,7 @@ def _one(db, archive_dir, row: dict, summary: ReextractSummary, *, policy, thres
             with _RolledBack(db):
                 result = store_document(db, doc, policy=policy, dedupe_threshold=threshold, reextracted=True)
         else:
-            result = store_document(db, doc, policy=policy, dedupe_threshold=threshold, reextracted=True)
+            result = batch.store(doc, policy=policy, dedupe_threshold=threshold)
     except Exception as exc:  # noqa: BLE001 - one document must not stop the run
         summary.failed += 1
         summary.note_error(f"{row['url']}: storing failed: {type(exc).__name__}: {exc}")
