@@ -139,6 +139,13 @@ def test_the_pages_crawled_on_nodes_are_in_the_controllers_archive(two_nodes, po
             assert capture.body == answer.read(), url
         assert capture.url == url and capture.record_id == record_id and capture.status == 200
     assert not [p for node in two_nodes for p in node.directory.rglob("*.warc.gz*")]  # no copy left on a node
+    # the request records travel too: each response here is followed by the request that asked for it
+    from crawler.corpus.archive import iter_file
+
+    records = [r for path in sorted((tmp_path / "archive").glob("*.warc.gz")) for r in iter_file(path)]
+    pairs = {(r.record_type, r.url) for r in records}
+    assert all(("request", url) in pairs for _, url, *_ in captures)
+    assert [r.record_type for r in records].count("request") == [r.record_type for r in records].count("response")
     db.conn.close()
 
     govwatch = str(Path(sys.executable).with_name("govwatch"))

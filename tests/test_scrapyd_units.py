@@ -402,21 +402,32 @@ def test_a_pointer_without_its_record_in_the_handback_is_dropped(tmp_path):
     assert results["a"].new_documents == 2 and _captures(db) == []
 
 
-def test_append_member_takes_one_whole_warc_record_only(tmp_path):
+def test_append_member_takes_whole_warc_records_a_response_and_its_request_only(tmp_path):
     import gzip
 
-    from crawler.corpus.archive import ArchiveError, Exchange, WarcWriter, read_member
+    from crawler.corpus.archive import ArchiveError, Exchange, WarcWriter, iter_file, read_capture, read_member
 
     with WarcWriter(tmp_path / "a") as writer:
-        pointer = writer.write_exchange(Exchange("http://127.0.0.2:1/x.html", 200, [], b"<html>x</html>"))
-        member = read_member(tmp_path / "a", pointer)
+        pointer = writer.write_exchange(Exchange("http://127.0.0.2:1/x.html", 200, [], b"<html>x</html>",
+                                                 request_headers=[("User-Agent", "govwatch-test")]))
+        response = read_member(tmp_path / "a", pointer)
+        exchange = read_member(tmp_path / "a", {**pointer, "length": pointer["exchange_length"]})
+    assert len(response) == pointer["length"] < len(exchange)
     with WarcWriter(tmp_path / "b") as target:
-        for bad, message in [(member[:-9], "cut short"), (member + member, "after the gzip member"),
+        for bad, message in [(response[:-9], "cut short"), (exchange[:-9], "cut short"),
+                             (response + response, "not its request record"),
+                             (response + b"junk", "not a gzip member"),
                              (gzip.compress(b"<html>not a record</html>"), "no WARC record"),
-                             (b"plain bytes", "not a gzip member")]:
+                             (b"plain bytes", "not a gzip member"), (b"", "no gzip member")]:
             with pytest.raises(ArchiveError, match=message):
                 target.append_member(bad, pointer)
-        moved = target.append_member(member, pointer)
-    assert moved["file"] != pointer["file"] and moved["length"] == len(member)
+        alone = target.append_member(response, pointer)  # an older node's hand-back: the response only
+        moved = target.append_member(exchange, pointer)
+    assert alone["length"] == alone["exchange_length"] == len(response)
+    assert moved["file"] != pointer["file"] and (moved["length"], moved["exchange_length"]) == \
+        (pointer["length"], pointer["exchange_length"])
     assert {k: v for k, v in moved.items() if k not in ("file", "offset")} == \
         {k: v for k, v in pointer.items() if k not in ("file", "offset")}
+    assert read_capture(tmp_path / "b", moved).body == b"<html>x</html>"
+    records = [r for r in iter_file(tmp_path / "b" / moved["file"]) if r.offset >= moved["offset"]]
+    assert [r.record_type for r in records] == ["response", "request"]

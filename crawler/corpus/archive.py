@@ -2,11 +2,13 @@
 
 Writing (`WarcWriter`): every exchange is a `response` record and its `request` record, each its own gzip
 member, appended to size-rotated files in one directory. The writer knows nothing of the database: it hands
-back a *pointer* (file name, offset and length of the response record, its id, date and payload digest) that
-travels with the document (file names are unique per host, process and serial). A record written in another
-archive (a scrapyd node's, which the node deletes) moves here whole: `append_member(member, pointer)` appends
-the gzip member the pointer designates as it is and gives back the pointer to it here; `sync()` makes the
-appended members durable before the database commits pointers to them.
+back a *pointer* (file name, offset and length of the response record, its id, date and payload digest, and
+`exchange_length`: the bytes of the response and request members together, which are written one after the
+other) that travels with the document (file names are unique per host, process and serial). An exchange
+written in another archive (a scrapyd node's, which the node deletes) moves here whole:
+`append_member(members, pointer)` appends the gzip members the pointer's `exchange_length` spans as they are
+and gives back the pointer to them here; `sync()` makes the appended members durable before the database
+commits pointers to them.
 
 Whole records only. A record is built in memory and appended in one piece; a failed write is cut off again.
 A file is `<name>.warc.gz.open` while its writer holds it (an exclusive `flock`) and renamed to
@@ -225,13 +227,14 @@ class WarcWriter:
             self._builder.out = None
         return _gzip_member(buffer.getvalue(), self.gzip_level)
 
-    def append_member(self, member: bytes, pointer: dict) -> dict:
-        """Append one record that another writer made (the gzip member a pointer of its archive designates,
-        e.g. handed back by a scrapyd node) as it is; `pointer` moved to where it is now in this archive.
-        ArchiveError when `member` is not exactly one whole gzip member holding a WARC record."""
-        _check_member(member)
-        name, offset = self._write(member)
-        return dict(pointer, file=name, offset=offset, length=len(member))
+    def append_member(self, members: bytes, pointer: dict) -> dict:
+        """Append a record that another writer made, with the request record written after it, if any (the
+        gzip members a pointer of its archive spans, e.g. handed back by a scrapyd node), as they are;
+        `pointer` moved to where the record is now in this archive. ArchiveError unless `members` is whole
+        gzip members holding WARC records, only `request` records after the first."""
+        lengths = _member_lengths(members)
+        name, offset = self._write(members)
+        return dict(pointer, file=name, offset=offset, length=lengths[0], exchange_length=len(members))
 
     def sync(self) -> None:
         """Make what was appended so far durable (fsync the current file), e.g. before a database commit
@@ -245,9 +248,10 @@ class WarcWriter:
 
     def _append(self, url: str, main, others: list, *, status: int | None, content_type: str | None) -> dict:
         main_bytes = self._serialize(main)
-        name, offset = self._write(main_bytes + b"".join(self._serialize(record) for record in others))
+        data = main_bytes + b"".join(self._serialize(record) for record in others)
+        name, offset = self._write(data)
         headers = main.rec_headers
-        return {"file": name, "offset": offset, "length": len(main_bytes), "url": url,
+        return {"file": name, "offset": offset, "length": len(main_bytes), "exchange_length": len(data), "url": url,
                 "record_id": headers.get_header("WARC-Record-ID"), "captured_at": headers.get_header("WARC-Date"),
                 "status": status, "content_type": content_type,
                 "digest": headers.get_header("WARC-Payload-Digest")}
@@ -319,26 +323,37 @@ class WarcWriter:
         self.close()
 
 
-def _check_member(member: bytes) -> None:
-    """ArchiveError unless `member` is one whole gzip member (nothing after it) of a WARC record; inflated
-    in bounded steps, as a member may inflate far beyond its size."""
-    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    data, start = member, b""
-    try:
-        while not decompressor.eof:
-            out = decompressor.decompress(data, 1 << 22)
-            start += out[:5 - len(start)]
-            data = decompressor.unconsumed_tail
-            if not out and not data:
-                break
-    except zlib.error as exc:
-        raise ArchiveError(f"not a gzip member ({exc})") from None
-    if not decompressor.eof:
-        raise ArchiveError(f"a gzip member cut short ({len(member)} bytes)")
-    if decompressor.unused_data:
-        raise ArchiveError(f"{len(decompressor.unused_data)} bytes after the gzip member")
-    if not start.startswith(b"WARC/"):
-        raise ArchiveError("the gzip member holds no WARC record")
+_HEAD = 4096  # of an inflated record: its WARC headers
+
+
+def _member_lengths(members: bytes) -> list[int]:
+    """The lengths of the whole gzip members `members` is made of, each a WARC record, only `request`
+    records after the first; else ArchiveError. Inflated in bounded steps: a member may inflate far beyond
+    its size."""
+    lengths, rest = [], members
+    while rest:
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        data, head = rest, b""
+        try:
+            while not decompressor.eof:
+                out = decompressor.decompress(data, 1 << 22)
+                head += out[:_HEAD - len(head)]
+                data = decompressor.unconsumed_tail
+                if not out and not data:
+                    break
+        except zlib.error as exc:
+            raise ArchiveError(f"not a gzip member ({exc})") from None
+        if not decompressor.eof:
+            raise ArchiveError(f"a gzip member cut short ({len(rest)} bytes)")
+        if not head.startswith(b"WARC/"):
+            raise ArchiveError("the gzip member holds no WARC record")
+        if lengths and b"\r\nWARC-Type: request\r\n" not in head.partition(b"\r\n\r\n")[0] + b"\r\n":
+            raise ArchiveError(f"{len(rest)} bytes after the gzip member that are not its request record")
+        lengths.append(len(rest) - len(decompressor.unused_data))
+        rest = decompressor.unused_data
+    if not lengths:
+        raise ArchiveError("no gzip member")
+    return lengths
 
 
 def _reason(status: int) -> str:

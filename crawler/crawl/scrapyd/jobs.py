@@ -13,8 +13,9 @@ The hand-back (node -> controller) is the job's items file, which scrapyd serves
 
     {"type": "header", "format": 2, "job": ..., "host": ..., "govwatch": "0.1.0", "code": ".../crawler"}
     {"type": "member", "file": ..., "offset": N, "length": N, "data": "<base64>"}
-                                               a WARC record of the node's archive: the gzip member at
-                                               file/offset, before the first document pointing at it
+                                               a WARC record of the node's archive and its request
+                                               record: the gzip members at file/offset, before the
+                                               first document pointing at them
     {"type": "document", "item": {...}}        the spider's item, as the store pipeline gets it; its
                                                `archive` pointers name the node's files
     {"type": "fetch_state", "row": {...}}      a fetch_state row the crawl changed or added

@@ -196,8 +196,9 @@ class HandBack:
         key = (pointer["file"], int(pointer["offset"]))
         if self.archive_dir is None or key in self.handed:
             return
-        try:
-            member = read_member(self.archive_dir, pointer)
+        exchange = {**pointer, "length": pointer.get("exchange_length") or pointer["length"]}
+        try:  # the response record and the request record written after it
+            member = read_member(self.archive_dir, exchange)
         except ArchiveError as exc:  # the document goes back without it; the controller drops its pointer
             logger.error("archive: %s (the record is not handed back)", exc)
             self.crawler.stats.inc_value("govwatch/archive/errors")
