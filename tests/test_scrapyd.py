@@ -13,6 +13,7 @@ import pytest
 
 import helpers  # noqa: F401  (puts the repo on sys.path)
 from crawler.crawl.runner import CrawlError, crawl
+from crawler.demo import sites as demo_sites
 from crawler.demo.server import PortalServer
 from crawler.demo.sites import build_demo_portals
 from storage import connect
@@ -335,6 +336,70 @@ def test_a_controller_killed_mid_crawl_the_next_crawl_collects_its_jobs(two_node
     assert corpus(db_path) == local_corpus
     assert db.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] == len(portals.portal_ids())
     db.conn.close()
+
+
+class SlowDetails(demo_sites.TrsPortal):
+    """A TRS portal whose detail pages take 0.2 s each: a job is mid-crawl for seconds."""
+
+    def handle(self, request):
+        if self.item_by_path(request.path) is not None:
+            time.sleep(0.2)
+        return super().handle(request)
+
+
+@pytest.mark.slow
+def test_a_job_ending_within_the_stops_grace_is_ingested_and_the_next_crawl_goes_on_from_it(two_nodes, tmp_path):
+    """A crawl stopped mid-job: the job ends on the first SIGINT (Scrapy closes gracefully) and hands back
+    what it crawled; the controller ingests it within the grace, the run is `killed` with the node's reason,
+    nothing the node fetched is lost, and the next crawl fetches only what the stopped one had not."""
+    import threading
+
+    from crawler.crawl.scrapyd.client import NodeClient
+
+    sites = demo_sites
+    a, _ = two_nodes
+    site = sites.SITES["jinghu"]
+    reports = [sites.report_item(stem, g) for stem, g in sites.load_seed_reports().items()]
+    portal = SlowDetails("slow", site=site, items=sites.column_items(site, reports[:1], newer=24, older=10,
+                                                                      with_private=False))
+    with PortalServer([portal]) as server:
+        config = write_config(server, tmp_path / "govwatch.toml", [a.url])
+        db_path = tmp_path / "controller.db"
+
+        def details_served():
+            return {r.path for r in server.requests if r.status == 200 and portal.item_by_path(r.path)}
+
+        stop = threading.Event()
+
+        def stop_mid_job():
+            helpers.wait_for(lambda: len(details_served()) >= 6 or stop.is_set(), 90, "six detail pages fetched")
+            stop.set()
+
+        stopper = threading.Thread(target=stop_mid_job, daemon=True)
+        stopper.start()
+        try:
+            summary = crawl(config, db_path, timeout=120, stop=stop, stop_grace=30)
+        finally:
+            stop.set()
+            stopper.join(timeout=5)
+        result = summary.portals["slow"]
+        assert summary.status == "interrupted" and result.status == "killed", summary.rows()
+        assert "crawl stopped on" in result.reason and "shutdown" in result.reason, result.reason
+        db = connect(db_path)
+        assert [s for (s,) in db.execute("SELECT state FROM scrapyd_jobs")] == ["ingested"]
+        stored = {canonical for (canonical,) in db.execute("SELECT url FROM documents")}
+        fetched = {server.url("slow", path) for path in details_served()}
+        assert 6 <= len(stored) < len(portal.items) and fetched <= stored  # nothing fetched before the stop lost
+        assert not NodeClient(a.url).list_jobs("govwatch")["running"]
+
+        server.clear_log()
+        again = crawl(config, db_path, timeout=120)
+        assert again.portals["slow"].status == "ok", again.rows()
+        refetched = {server.url("slow", path) for path in details_served()}
+        assert refetched and not refetched & stored  # the stopped job's pages are not fetched again
+        urls = [u for (u,) in db.execute("SELECT url FROM documents")]
+        assert len(urls) == len(set(urls)) == len(stored) + len(refetched)
+        db.conn.close()
 
 
 @pytest.mark.slow
