@@ -7,6 +7,7 @@ import html as _html
 import importlib.util
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -19,7 +20,8 @@ if str(REPO) not in sys.path:  # `from crawler import extract` without an instal
 
 SEED_PAGES = REPO / "seeds" / "pages"
 SEED_EXPECTED = REPO / "seeds" / "expected"
-REALPAGES = REPO.parent / "shared" / "realpages"
+# real saved portal pages; GOVWATCH_REALPAGES points the tests at another folder of them
+REALPAGES = Path(os.environ.get("GOVWATCH_REALPAGES") or REPO.parent / "shared" / "realpages")
 
 RECORD_FIELDS = ("title", "text", "published_at", "source", "author", "region", "adcode", "report_year", "doc_type")
 LINE_STRIP = " \t\u3000\xa0"
@@ -95,8 +97,49 @@ def load_build_pages():
     return mod
 
 
+REALPAGE_SUFFIXES = (".html", ".htm", ".shtml")
+
+
 def realpage_files() -> list[Path]:
-    return sorted(REALPAGES.glob("*.html")) if REALPAGES.is_dir() else []
+    """The saved portal pages of ../shared/realpages (any CMS, any kind of page: more may be added)."""
+    if not REALPAGES.is_dir():
+        return []
+    return sorted(p for p in REALPAGES.iterdir() if p.suffix.lower() in REALPAGE_SUFFIXES)
+
+
+def realpage_title(path: Path) -> str | None:
+    """The title a real page gives itself: Kaipuyun's <ucaptitle>, else its `ArticleTitle` meta tag."""
+    import lxml.html
+
+    doc = lxml.html.fromstring(path.read_bytes())
+    titles = doc.xpath("//ucaptitle")
+    if titles:
+        return " ".join(titles[0].text_content().split())
+    meta = doc.xpath("//meta[translate(@name, 'ARTICLETITLE', 'articletitle') = 'articletitle']/@content")
+    return " ".join(meta[0].split()) if meta and meta[0].strip() else None
+
+
+def realpage_body(path: Path) -> str | None:
+    """The body a real page marks up itself (Kaipuyun's <ucapcontent>); None when its markup does not say."""
+    import lxml.html
+
+    contents = lxml.html.fromstring(path.read_bytes()).xpath("//ucapcontent")
+    return block_text(contents[0]) if contents else None
+
+
+_NAMED_REPORT = re.compile(r"(?:关于)?(?:19|20)\d\d年度?(?:法治政府建设|依法行政)(?:工作)?(?:情况)?的?(?:工作)?(?:报告|总结)$")
+_NOT_REPORT = re.compile(r"统计公报|政府信息公开|政府工作报告|第一责任人|述职|述法|上半年|季度|征求意见|解读|计划|要点|方案|通知")
+
+
+def titled_doc_type(title: str | None) -> str | None:
+    """What a real page's title alone makes certain: "annual_report" for a title that is a yearly
+    法治政府建设/依法行政 report and nothing else, "not annual_report" for a look-alike (a statistics bulletin,
+    a 政府信息公开 report, a duty report, a plan or notice), None when the title leaves it to the body."""
+    if not title:
+        return None
+    if _NOT_REPORT.search(title):
+        return "not annual_report"
+    return "annual_report" if _NAMED_REPORT.search(title) else None
 
 
 # Block-level elements: each starts/ends a line in the expected text of a real page.
@@ -143,16 +186,6 @@ def block_text(el) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def ucap_expectations(path: Path) -> tuple[str, str]:
-    """(title, body) of a Kaipuyun page, from its <ucaptitle> and <ucapcontent> elements (any attributes)."""
-    import lxml.html
-
-    doc = lxml.html.fromstring(path.read_bytes())
-    titles = doc.xpath("//ucaptitle")
-    contents = doc.xpath("//ucapcontent")
-    assert titles and contents, f"{path.name}: no <ucaptitle>/<ucapcontent>"
-    title = " ".join(titles[0].text_content().split())
-    return title, block_text(contents[0])
 
 
 # --- building test pages -------------------------------------------------------------------------------------
