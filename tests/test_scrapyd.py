@@ -348,11 +348,20 @@ class SlowDetails(demo_sites.TrsPortal):
 
 
 @pytest.mark.slow
-def test_a_job_ending_within_the_stops_grace_is_ingested_and_the_next_crawl_goes_on_from_it(two_nodes, tmp_path):
+@pytest.mark.parametrize("ingested", ["within_the_grace", "by_the_next_crawl"])
+def test_a_job_ending_within_the_stops_grace_loses_nothing_and_the_next_crawl_goes_on_from_it(
+        two_nodes, tmp_path, monkeypatch, ingested):
     """A crawl stopped mid-job: the job ends on the first SIGINT (Scrapy closes gracefully) and hands back
-    what it crawled; the controller ingests it within the grace, the run is `killed` with the node's reason,
-    nothing the node fetched is lost, and the next crawl fetches only what the stopped one had not."""
+    what it crawled. The controller ingests it within the grace (the run is `killed` with the node's
+    reason), or, when storing it would overrun the grace, leaves it whole for the next crawl, which adopts
+    and ingests it. Nothing the node fetched is lost, and the next crawl fetches only what the stopped one
+    had not."""
     import threading
+
+    from crawler.crawl.scrapyd import controller
+
+    if ingested == "by_the_next_crawl":
+        monkeypatch.setattr(controller, "STORE_SECONDS", 1000.0)  # no hand-back fits in the grace
 
     from crawler.crawl.scrapyd.client import NodeClient
 
@@ -384,17 +393,27 @@ def test_a_job_ending_within_the_stops_grace_is_ingested_and_the_next_crawl_goes
             stopper.join(timeout=5)
         result = summary.portals["slow"]
         assert summary.status == "interrupted" and result.status == "killed", summary.rows()
-        assert "crawl stopped on" in result.reason and "shutdown" in result.reason, result.reason
         db = connect(db_path)
-        assert [s for (s,) in db.execute("SELECT state FROM scrapyd_jobs")] == ["ingested"]
-        stored = {canonical for (canonical,) in db.execute("SELECT url FROM documents")}
         fetched = {server.url("slow", path) for path in details_served()}
-        assert 6 <= len(stored) < len(portal.items) and fetched <= stored  # nothing fetched before the stop lost
         assert not NodeClient(a.url).list_jobs("govwatch")["running"]
+        if ingested == "within_the_grace":
+            assert "crawl stopped on" in result.reason and "shutdown" in result.reason, result.reason
+            assert [s for (s,) in db.execute("SELECT state FROM scrapyd_jobs")] == ["ingested"]
+        else:
+            assert "the next crawl ingests them" in result.reason, result.reason
+            assert [s for (s,) in db.execute("SELECT state FROM scrapyd_jobs")] == ["finished"]
+            assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+            assert db.execute("SELECT status FROM crawl_runs").fetchall() == [("killed",)]
+            monkeypatch.undo()
 
         server.clear_log()
         again = crawl(config, db_path, timeout=120)
         assert again.portals["slow"].status == "ok", again.rows()
+        assert {s for (s,) in db.execute("SELECT state FROM scrapyd_jobs")} == {"ingested"}
+        first_job = db.execute("SELECT job_id FROM scrapyd_jobs ORDER BY rowid LIMIT 1").fetchone()[0]
+        stored = {url for (url,) in db.execute("SELECT d.url FROM documents d JOIN crawl_runs r ON "
+                                               "r.id = d.crawl_run_id WHERE r.job_id = ?", [first_job])}
+        assert 6 <= len(stored) < len(portal.items) and fetched <= stored  # nothing fetched before the stop lost
         refetched = {server.url("slow", path) for path in details_served()}
         assert refetched and not refetched & stored  # the stopped job's pages are not fetched again
         urls = [u for (u,) in db.execute("SELECT url FROM documents")]

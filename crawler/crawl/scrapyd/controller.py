@@ -22,7 +22,9 @@
    `stop_grace` seconds, as `crawler.crawl.runner` stops a local crawl process: every job is cancelled on its
    node (cancel.json, SIGINT: Scrapy closes the spider and the hand-back is written), cancelled again at 60%
    of the grace (Scrapy's unclean shutdown) and SIGKILLed near its end. Hand-backs that arrive in time are
-   ingested (their runs say `killed`); the other jobs end `cancelled` with their runs `killed`, or stay
+   ingested (their runs say `killed`) when storing them fits in what is left of the grace; a larger one stays
+   on its node, its job `finished`, and the next crawl adopts it, stores it and crawls on from there (nothing
+   fetched is lost or fetched again). The other jobs end `cancelled` with their runs `killed`, or stay
    `abandoned` when their node could not be told (the next crawl cancels them, `_cancel_abandoned`);
    portals not dispatched yet get a `killed` run. The summary says `interrupted`, as a local crawl's does.
 
@@ -70,6 +72,9 @@ DEFAULT_BATCH_SIZE = 50
 STOP_GRACE = 6.0
 # shares of the stop grace at which the jobs still running are signalled (see _cancel_all)
 CANCEL_STEPS = ((0.0, "INT"), (0.6, "INT"), (0.85, "KILL"))
+# what storing one handed-back document may take (the store path with dedupe and the index: 10-25 ms
+# measured); a stop ingests a hand-back only if all of it fits in what is left of the grace
+STORE_SECONDS = 0.04
 
 
 class DispatchError(RuntimeError):
@@ -98,6 +103,7 @@ class JobState:
     attempt: int
     started: float | None = None
     cancelled: bool = False
+    adopted: bool = False  # dispatched by an earlier crawl (see Controller._recover)
 
 
 @dataclass
@@ -461,7 +467,15 @@ class Controller:
         job.node.jobs.remove(job)
         if results is None:
             return
+        # a job an earlier crawl's stop left behind: what it crawled is stored now, the rest is crawled now
+        again = [pid for pid, result in results.items() if job.adopted and result.status == "killed"
+                 and pid in self.portals and not self._stopping()]
+        if again:
+            self._say(f"job {job.job_id} of a stopped crawl ingested: crawling on {len(again)} of its portals")
+            self._place(again)
         for pid, result in results.items():
+            if pid in again:
+                continue
             self.results[pid] = result
             self._emit({"event": "done", "portal": pid, "run_id": result.run_id, "node": job.node.url,
                         "job": job.job_id, **_event(result), "baseline_reports": result.baseline_reports})
@@ -537,18 +551,39 @@ class Controller:
                     silent.add(job.node.url)
                     continue
                 if state in ("finished", None):
-                    self._collect_or_close(job, timeout=left())
+                    self._collect_or_close(job, timeout=left(), deadline=deadline)
         for job in [j for node in self.nodes.values() for j in node.jobs]:
             self._close_stopped(job, gone=job.cancelled and job.node.url not in silent and not steps)
 
-    def _collect_or_close(self, job: JobState, *, timeout: float) -> None:
+    def _collect_or_close(self, job: JobState, *, timeout: float, deadline: float) -> None:
         try:
             back = self._handback(job, timeout=timeout)
         except (NodeError, HandBackError):
             self._close_stopped(job, gone=True)
             return
         with closing(back.source):
+            if len(back.documents) * STORE_SECONDS > deadline - time.monotonic():
+                self._leave_for_next_crawl(job, len(back.documents))
+                return
             self._ingest(job, back)
+
+    def _leave_for_next_crawl(self, job: JobState, documents: int) -> None:
+        """A hand-back too large to store within the stop's grace stays on its node, whole: the job is
+        `finished` and its runs `killed`, and the next crawl (whose controller finds this one gone) adopts
+        and ingests it, so nothing it crawled is lost or crawled again."""
+        reason = (f"crawl stopped: job {job.job_id} on {job.node.url} handed back {documents} documents, more "
+                  "than the stop's grace can store; the next crawl ingests them")
+        now = now_iso()
+        with transaction(self.db):
+            self.db.execute("UPDATE scrapyd_jobs SET state = 'finished', reason = ? WHERE job_id = ? AND "
+                            "state IN ('scheduled', 'running')", [reason, job.job_id])
+            for run_id in job.run_ids.values():
+                self.db.execute("UPDATE crawl_runs SET status = 'killed', reason = ?, finished_at = ? "
+                                "WHERE id = ? AND status = 'running'", [reason, now, run_id])
+        job.node.jobs.remove(job)
+        self._say(f"job {job.job_id}: {reason}", logging.WARNING)
+        for pid, run_id in job.run_ids.items():
+            self.results[pid] = PortalResult(pid, run_id, "killed", reason)
 
     def _close_stopped(self, job: JobState, *, gone: bool) -> None:
         """Close a stopped job's runs as killed. `gone`: the job no longer runs on its node (it ended, or it was
@@ -587,7 +622,7 @@ class Controller:
                                                    problem=f"{url}: not in scrapyd_nodes")
             self.queues.setdefault(url, collections.deque())
             job = JobState(job_id, node, json.loads(portals), {k: int(v) for k, v in json.loads(run_ids).items()},
-                           attempt or 1)
+                           attempt or 1, adopted=True)
             try:
                 state = node.client.job_state(self.project, job_id)
             except NodeError as exc:
