@@ -189,7 +189,7 @@ def test_keep_serving_prints_a_config_that_crawls_the_demo_portals(tmp_path):
 @pytest.mark.parametrize("inherited", ["ignored", "blocked"])
 def test_keep_serving_stops_on_ctrl_c_even_when_its_parent_ignored_or_blocked_it(inherited):
     code = ("import signal, sys; sys.path.insert(0, sys.argv.pop(1)); from crawler.demo import serve_until_stopped; "
-            "print('up', flush=True); serve_until_stopped(); print('stopped')")
+            "serve_until_stopped(ready=lambda: print('up', flush=True)); print('stopped')")
 
     def inherit():
         if inherited == "ignored":
@@ -200,12 +200,9 @@ def test_keep_serving_stops_on_ctrl_c_even_when_its_parent_ignored_or_blocked_it
     proc = subprocess.Popen([sys.executable, "-c", code, str(REPO)], stdout=subprocess.PIPE, text=True,
                             preexec_fn=inherit)
     try:
-        assert proc.stdout.readline() == "up\n"
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:  # until the handler is in place
-            proc.send_signal(signal.SIGINT)
-            time.sleep(0.5)
-        assert proc.poll() == 0 and proc.stdout.read() == "stopped\n"
+        assert proc.stdout.readline() == "up\n"  # the handler is in place: one Ctrl-C must do
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0 and proc.stdout.read() == "stopped\n"
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -125,10 +125,10 @@ def demo(db_path: str | Path = DEFAULT_DEMO_DB, *, keep_serving: bool = False, p
     return result
 
 
-def serve_until_stopped() -> None:
+def serve_until_stopped(ready=None) -> None:
     """Block until Ctrl-C or SIGTERM (a service manager's stop, or `kill`). Both are caught and unblocked
     here: a process started with SIGINT ignored or blocked (as shells start background jobs, and as a parent
-    passes on a blocked signal mask) would otherwise never stop on it."""
+    passes on a blocked signal mask) would otherwise never stop on it. `ready()` is called once they are."""
     def stop(signum, frame):
         raise KeyboardInterrupt
 
@@ -138,6 +138,8 @@ def serve_until_stopped() -> None:
         previous = {signum: signal.signal(signum, stop) for signum in wanted}
         signal.pthread_sigmask(signal.SIG_UNBLOCK, wanted)
     try:
+        if ready is not None:
+            ready()
         while True:
             time.sleep(0.5)
     except KeyboardInterrupt:
