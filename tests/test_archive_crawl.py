@@ -227,6 +227,28 @@ def test_a_document_failing_to_store_is_undone_alone_and_the_batch_commits(copy,
     assert "版权所有" not in repaired["text"]
 
 
+def test_reextract_holds_the_write_lock_no_longer_than_commit_seconds(copy, crawled, monkeypatch):
+    """Between commits another writer (the daemon's) waits: with COMMIT_SECONDS = 0 it never waits, also
+    while unchanged documents follow a changed one."""
+    from crawler.corpus import reextract as module
+
+    db = connect(copy)
+    older_extractor(db)
+    monkeypatch.setattr(module, "COMMIT_SECONDS", 0.0)
+    other = connect(copy, busy_timeout=0).conn  # the same SQLite library: its locks see each other
+    refused = []
+
+    def another_writer(done):
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+        except Exception as exc:  # noqa: BLE001 - sqlite's "database is locked"
+            refused.append((done, str(exc)))
+
+    summary = reextract(db, crawled["tmp"] / "archive", progress=another_writer)
+    assert summary.changed == 2 and summary.documents > 2 and refused == []
+
+
 def test_a_run_stopped_half_way_leaves_the_uncommitted_batch_as_it_was_and_the_next_run_does_it(copy, crawled,
                                                                                                 monkeypatch):
     from crawler.corpus import reextract as module

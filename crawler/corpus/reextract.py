@@ -135,8 +135,9 @@ class _RolledBack:
 
 
 class _Batch:
-    """The transaction re-extracted documents are stored in: begun at the first store, committed once it
-    is COMMIT_SECONDS old (and at the end); each store runs in a savepoint, undone alone if it fails."""
+    """The transaction re-extracted documents are stored in: begun at the first store, committed by
+    `commit_if_due` once it is COMMIT_SECONDS old (and at the end); each store runs in a savepoint, undone
+    alone if it fails."""
 
     def __init__(self, db):
         self.db = db
@@ -157,12 +158,11 @@ class _Batch:
             conn.execute("RELEASE reextract_document")
             raise
         conn.execute("RELEASE reextract_document")
-        if time.monotonic() - self.began >= COMMIT_SECONDS:
-            self.commit()
         return result
 
-    def commit(self) -> None:
-        if self.open is not None:
+    def commit_if_due(self) -> None:
+        """Commit once the batch is COMMIT_SECONDS old, also while unchanged documents follow a change."""
+        if self.open is not None and time.monotonic() - self.began >= COMMIT_SECONDS:
             opened, self.open = self.open, None
             opened.__exit__(None, None, None)
 
@@ -218,6 +218,7 @@ def reextract(db: sqlite_utils.Database, archive_dir, *, portal: str | None = No
                 return summary
             for row in rows:
                 _one(db, archive_dir, row, summary, batch, policy=policy, threshold=dedupe_threshold)
+                batch.commit_if_due()
                 summary.documents += 1
                 if progress is not None:
                     progress(summary.documents)
