@@ -146,6 +146,25 @@ class transaction:
         return False
 
 
+class savepoint:
+    """`with savepoint(db):` inside an open transaction: the block's writes are undone alone (ROLLBACK TO)
+    if it raises, and the exception goes on; the rest of the transaction stays. One document of a batch
+    that fails to store costs only itself."""
+
+    def __init__(self, db: sqlite_utils.Database, name: str = "govwatch_savepoint"):
+        self.conn, self.name = db.conn, name
+
+    def __enter__(self):
+        self.conn.execute(f"SAVEPOINT {self.name}")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type:
+            self.conn.execute(f"ROLLBACK TO {self.name}")
+        self.conn.execute(f"RELEASE {self.name}")
+        return False
+
+
 def retry_write(db: sqlite_utils.Database, write, *args, deadline: float | None = None, **kwargs):
     """`write(*args, **kwargs)` in one transaction, the whole of it run again (after a rollback) while the
     database is locked, until `deadline` seconds have passed (then DatabaseLocked). Returns what `write`

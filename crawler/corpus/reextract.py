@@ -35,7 +35,7 @@ from crawler.extract import ExtractError, analyse
 from crawler.extract.attachments import AttachmentText, attachment_name, extract_attachment
 from crawler.extract.document import attachment_links, document_fields
 from crawler.monitor.alerts import AlertPolicy
-from storage import transaction
+from storage import savepoint, transaction
 
 BATCH = 500
 MAX_EXAMPLES = 3
@@ -149,22 +149,13 @@ class _Batch:
             self.open = transaction(self.db)
             self.open.__enter__()
             self.began = time.monotonic()
-        conn = self.db.conn
-        conn.execute("SAVEPOINT reextract_document")
-        try:
-            result = store_document(self.db, doc, reextracted=True, **options)
-        except BaseException:
-            conn.execute("ROLLBACK TO reextract_document")
-            conn.execute("RELEASE reextract_document")
-            raise
-        conn.execute("RELEASE reextract_document")
-        return result
+        with savepoint(self.db):
+            return store_document(self.db, doc, reextracted=True, **options)
 
     def commit_if_due(self) -> None:
         """Commit once the batch is COMMIT_SECONDS old, also while unchanged documents follow a change."""
         if self.open is not None and time.monotonic() - self.began >= COMMIT_SECONDS:
-            opened, self.open = self.open, None
-            opened.__exit__(None, None, None)
+            self.__exit__(None, None, None)
 
     def __enter__(self):
         return self

@@ -32,7 +32,7 @@ from crawler.crawl.fetchstate import FetchState
 from crawler.crawl.runs import finish_run, silent_baseline_reports
 from crawler.crawl.scrapyd.jobs import HandBack
 from crawler.crawl.summary import PortalSummary
-from storage import now_iso, transaction
+from storage import now_iso, savepoint, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -72,21 +72,18 @@ def ingest_job(db, job_id: str, back: HandBack, *, policy=None, threshold: float
         _apply_fetch_state(db, back.fetch_state)
         counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         failures: dict[str, list[str]] = collections.defaultdict(list)
-        for number, item in enumerate(back.documents):
+        for item in back.documents:
             job = job_for(records.moved(item), run_ids.get(item.get("portal_id")))
-            savepoint = f"document_{number}"
-            db.conn.execute(f"SAVEPOINT {savepoint}")
             try:
-                result = store_document(db, job.doc, run_id=job.run_id, policy=policy, dedupe_threshold=threshold)
-                fetch_state.record(job.state_url, **job.state)
+                with savepoint(db):
+                    result = store_document(db, job.doc, run_id=job.run_id, policy=policy,
+                                            dedupe_threshold=threshold)
+                    fetch_state.record(job.state_url, **job.state)
             except Exception as exc:  # noqa: BLE001 - one bad document must not lose the others
-                db.conn.execute(f"ROLLBACK TO {savepoint}")
                 logger.exception("storing %s from job %s failed", job.doc.get("url"), job_id)
                 failures[job.doc.get("portal_id")].append(f"store failed for {job.doc.get('url')}: "
                                                           f"{type(exc).__name__}: {exc}"[:300])
                 continue
-            finally:
-                db.conn.execute(f"RELEASE {savepoint}")
             tally = counts[job.doc["portal_id"]]
             tally["new_documents" if result.created else "changed_documents" if result.changed else "same"] += 1
             tally["new_reports"] += int(result.new_report)
