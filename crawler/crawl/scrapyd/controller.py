@@ -378,13 +378,10 @@ class Controller:
             self._emit({"event": "start", "portal": pid, "run_id": run_ids[pid], "node": node.url, "job": job_id})
 
     def _job_settings(self, portal_count: int) -> dict:
-        settings = dict(self.settings)
-        try:  # the daemon's batches raise the process-wide request limit with the batch (crawler.crawl.batch)
-            from crawler.settings import batch_settings
-        except ImportError:
-            pass
-        else:
-            settings = {**batch_settings(portal_count, self.crawl), **settings}
+        from crawler.settings import batch_settings
+
+        # the daemon's batches raise the process-wide request limit with the batch (crawler.crawl.batch)
+        settings = {**batch_settings(portal_count, self.crawl), **self.settings}
         if self.archive_dir is None:  # records this machine would drop need not be written nor handed back
             settings["GOVWATCH_ARCHIVE_DIR"] = "off"
         return settings
@@ -492,9 +489,7 @@ class Controller:
         with transaction(self.db):
             self.db.execute("UPDATE scrapyd_jobs SET state = 'abandoned', reason = ?, finished_at = ? "
                             "WHERE job_id = ? AND state != 'ingested'", [reason, now, job.job_id])
-            for pid, run_id in job.run_ids.items():
-                self.db.execute("UPDATE crawl_runs SET status = 'killed', reason = ?, finished_at = ? "
-                                "WHERE id = ? AND status = 'running'", [reason, now, run_id])
+            self._kill_runs(job, reason, now)
         if job in job.node.jobs:
             job.node.jobs.remove(job)
         if not job.cancelled and redispatch:  # a node that hangs may wake up: its job must not crawl on
@@ -573,15 +568,21 @@ class Controller:
         and ingests it, so nothing it crawled is lost or crawled again."""
         reason = (f"crawl stopped: job {job.job_id} on {job.node.url} handed back {documents} documents, more "
                   "than the stop's grace can store; the next crawl ingests them")
-        now = now_iso()
         with transaction(self.db):
             self.db.execute("UPDATE scrapyd_jobs SET state = 'finished', reason = ? WHERE job_id = ? AND "
                             "state IN ('scheduled', 'running')", [reason, job.job_id])
-            for run_id in job.run_ids.values():
-                self.db.execute("UPDATE crawl_runs SET status = 'killed', reason = ?, finished_at = ? "
-                                "WHERE id = ? AND status = 'running'", [reason, now, run_id])
+            self._kill_runs(job, reason, now_iso())
         job.node.jobs.remove(job)
         self._say(f"job {job.job_id}: {reason}", logging.WARNING)
+        self._killed_results(job, reason)
+
+    def _kill_runs(self, job: JobState, reason: str, now: str) -> None:
+        """Close the job's runs still `running` as `killed` (inside the caller's transaction)."""
+        for run_id in job.run_ids.values():
+            self.db.execute("UPDATE crawl_runs SET status = 'killed', reason = ?, finished_at = ? "
+                            "WHERE id = ? AND status = 'running'", [reason, now, run_id])
+
+    def _killed_results(self, job: JobState, reason: str) -> None:
         for pid, run_id in job.run_ids.items():
             self.results[pid] = PortalResult(pid, run_id, "killed", reason)
 
@@ -598,8 +599,7 @@ class Controller:
             with transaction(self.db):
                 self.db.execute("UPDATE scrapyd_jobs SET state = 'cancelled' WHERE job_id = ? AND state = 'abandoned'",
                                 [job.job_id])
-        for pid, run_id in job.run_ids.items():
-            self.results[pid] = PortalResult(pid, run_id, "killed", reason)
+        self._killed_results(job, reason)
 
     # ----- a previous controller's jobs
     def _recover(self) -> set[str]:
