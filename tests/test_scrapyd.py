@@ -469,11 +469,12 @@ def test_watch_on_two_nodes_stops_on_sigterm_within_10_s_and_the_next_start_fini
     is slow (1 s per request) are on the nodes when SIGTERM comes. The daemon exits 0 within 10 s, no job is
     left on either node, its jobs are cancelled or ingested with no run left running, and the next start
     crawls the unfinished portals: every report stored once, each job ingested at most once."""
+    from crawler.demo import farm as farm_module
     from test_watch_national import query, start_watch, stop_watch, wait_for
 
     a, b = two_nodes
     nodes = [a.url, b.url]
-    with farm_module().Farm(limit=50) as farm:
+    with farm_module.Farm(limit=50) as farm:
         ids = farm.portal_ids(role=None)
         first, later = ids[:12], ids[12:36]
         db_path = tmp_path / "gw.db"
@@ -547,7 +548,3 @@ def test_watch_on_two_nodes_stops_on_sigterm_within_10_s_and_the_next_start_fini
         assert set(dict(query(db_path, "SELECT job_id, state FROM scrapyd_jobs")).values()) <= {"ingested", "cancelled"}
         assert not query(db_path, "SELECT 1 FROM scrapyd_jobs WHERE state = 'cancelled' AND job_id IN "
                                   "(SELECT job_id FROM crawl_runs WHERE status = 'ok')")  # a cancelled job never ingested
-
-
-def farm_module():
-    return pytest.importorskip("crawler.demo.farm", reason="the national portal farm is not on this branch")
